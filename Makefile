@@ -1,0 +1,40 @@
+# Two commands are all the set-up there is: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO   := .demo
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# Stamp files: reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	@mkdir -p $(DEMO)
+	RECON_HOME=$(DEMO) $(BIN)/recon run sample_data/invoice.csv sample_data/subscriptions.csv \
+		--changes sample_data/changes.csv --xlsx $(DEMO)/recon.xlsx --csv $(DEMO)/recon.csv \
+		--json $(DEMO)/recon.json --fail-on never
+	RECON_HOME=$(DEMO) $(BIN)/recon explain G000123456-3
+	RECON_HOME=$(DEMO) $(BIN)/recon runs
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests bench
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/bench_run.py
+
+clean:
+	rm -rf $(VENV) $(DEMO) .recon .pytest_cache

@@ -1,0 +1,3 @@
+from recon_cli.cli import cli
+
+cli(prog_name="recon")

@@ -1,0 +1,160 @@
+"""Loading real layouts: every row comes out, or is rejected with file, row, column and reason."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from builders import NCE_COLUMNS, SUBSCRIPTION_COLUMNS, month, seat, subscription, write_csv
+
+from recon_cli.errors import InputError
+from recon_cli.formats.nce import NCE, seat_subtotal, usage_subtotal
+from recon_cli.load import detect_invoice_format, read_table
+from recon_cli.normalize import normalize_invoice
+from recon_cli.pipeline import RunInputs, reconcile
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "partner-center"
+MS_DOCS_NCE = SAMPLES / "nce-invoice-recon.from-ms-docs.csv"
+needs_samples = pytest.mark.skipif(not MS_DOCS_NCE.exists(), reason="shared/ samples not beside the repo")
+
+
+@needs_samples
+def test_microsoft_documentation_rows_all_load_with_their_subtotals(tmp_path: Path) -> None:
+    """Every row of Microsoft's documentation sample comes out, with its subtotal, and nothing is rejected."""
+    subs = write_csv(tmp_path / "subs.csv", SUBSCRIPTION_COLUMNS, [subscription("none", 1)])
+    result = reconcile(RunInputs(invoice=MS_DOCS_NCE, subscriptions=subs), run_id="t")
+    with MS_DOCS_NCE.open(encoding="utf-8-sig", newline="") as handle:
+        source = list(csv.DictReader(handle))
+    assert len(result.lines) == len(source) == 8
+    assert result.rejects.empty
+    assert [str(v) for v in result.lines["subtotal"]] == [row["Subtotal"] for row in source]
+    assert result.summary.subtotal_total == {"USD": str(sum(Decimal(r["Subtotal"]) for r in source))}
+    assert result.lines["sku_id"].tolist()[:2] == ["0002", "0001"]
+    assert result.lines["line_id"].tolist()[:4] == ["G000773581-2", "G000773581-3", "T000773581-4",
+                                                     "1234000000-5"]
+    # Rows without an invoice number fall back to the file stem.
+    assert result.lines["line_id"].iloc[4] == "nce-invoice-recon.from-ms-docs-6"
+    assert result.lines["kind"].tolist()[:4] == ["one_time", "seat", "usage", "seat"]
+
+
+def test_bom_crlf_and_json_cells(tmp_path: Path) -> None:
+    """A UTF-8 BOM, CRLF line ends and JSON arrays inside cells are read as the portal writes them."""
+    path = tmp_path / "invoice.csv"
+    row = seat("s1", 5, PriceAdjustmentDescription='["15.0% Partner earned credit for services managed"]')
+    with path.open("w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.DictWriter(handle, fieldnames=NCE_COLUMNS, lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerow({c: row.get(c, "") for c in NCE_COLUMNS})
+    table = read_table(path)
+    assert table.headers[0] == "PartnerId"
+    frame, rejects = normalize_invoice(table, detect_invoice_format(table), path)
+    assert rejects.empty
+    assert frame["price_adjustment"].iloc[0] == '["15.0% Partner earned credit for services managed"]'
+
+
+def test_tier2_mpn_id_is_an_alias(tmp_path: Path) -> None:
+    """`Tier2MpnId` is read as `ResellerMpnId`."""
+    columns = [("Tier2MpnId" if c == "ResellerMpnId" else c) for c in NCE_COLUMNS]
+    path = write_csv(tmp_path / "invoice.csv", columns, [seat("s1", 5, Tier2MpnId="6048879")])
+    table = read_table(path)
+    frame, _ = normalize_invoice(table, detect_invoice_format(table), path)
+    assert frame["reseller_mpn_id"].iloc[0] == "6048879"
+
+
+def test_bad_cells_are_rejected_with_row_and_column(tmp_path: Path) -> None:
+    """A row with Quantity 'abc' is rejected with file, row, column and what was expected."""
+    paths = month(tmp_path, [seat("s1", 5), seat("s1", 5, Quantity="abc"), seat("s1", 5, OrderDate="31/31/2026")],
+                  [subscription("s1", 5), subscription("s2", "many")])
+    result = reconcile(RunInputs(invoice=paths["invoice"], subscriptions=paths["subscriptions"]), run_id="t")
+    assert result.lines["row"].tolist() == [2]
+    rejects = result.rejects.sort_values(["file", "row"]).to_dict("records")
+    assert [(r["file"], r["row"], r["column"], r["code"]) for r in rejects] == [
+        ("invoice.csv", 3, "Quantity", "not_a_number"), ("invoice.csv", 4, "OrderDate", "not_a_date"),
+        ("subscriptions.csv", 3, "quantity", "not_a_number")]
+    assert "expected a number" in rejects[0]["message"] and "'abc'" in rejects[0]["message"]
+
+
+def test_duplicate_subscription_ids_never_multiply_lines(tmp_path: Path) -> None:
+    """A repeated subscription id is rejected; the invoice line is matched once."""
+    paths = month(tmp_path, [seat("s1", 5)], [subscription("s1", 5), subscription("S1", 6)])
+    result = reconcile(RunInputs(invoice=paths["invoice"], subscriptions=paths["subscriptions"]), run_id="t")
+    assert len(result.lines) == 1 and result.lines["status"].iloc[0] == "matched"
+    assert result.rejects["code"].tolist() == ["duplicate_subscription"]
+
+
+def test_blank_rows_keep_spreadsheet_row_numbers(tmp_path: Path) -> None:
+    """Blank lines are skipped without shifting the row numbers a spreadsheet shows."""
+    path = write_csv(tmp_path / "invoice.csv", NCE_COLUMNS, [seat("s1", 5)])
+    text = path.read_text()
+    header, first = text.splitlines()[:2]
+    path.write_text(f"{header}\n\n{first}\n\n")
+    table = read_table(path)
+    assert table.frame["__row__"].tolist() == [3]
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"),
+    (b"\x00\x01\x02\x03binary\xff\xfe", "not a text table"),
+    (b"Foo,Bar\n1,2\n", "not a recognised invoice"),
+])
+def test_unusable_invoice_files_are_refused_clearly(tmp_path: Path, content: bytes, message: str) -> None:
+    """An empty, binary or unknown file stops the run with a message naming the file."""
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message) as caught:
+        detect_invoice_format(read_table(path))
+    assert "bad.csv" in str(caught.value)
+
+
+def test_missing_required_column_lists_the_columns(tmp_path: Path) -> None:
+    """A subscriptions file without 'quantity' names the missing column and the ones that exist."""
+    paths = month(tmp_path, [seat("s1", 5)], [])
+    subs = tmp_path / "subs.csv"
+    subs.write_text("subscription_id,customer_name\ns1,Contoso\n")
+    with pytest.raises(InputError, match=r"'quantity' not found; the columns are: subscription_id, customer_name"):
+        reconcile(RunInputs(invoice=paths["invoice"], subscriptions=subs), run_id="t")
+
+
+def test_legacy_export_is_named_when_refused(tmp_path: Path) -> None:
+    """A legacy licence-based export is recognised and the message says what to do."""
+    path = tmp_path / "legacy.csv"
+    path.write_text("PartnerId,SyndicationPartnerSubscriptionNumber,DurableOfferId,Subtotal\n1,2,3,4\n")
+    with pytest.raises(InputError, match="legacy licence-based"):
+        detect_invoice_format(read_table(path))
+
+
+def test_change_log_with_old_and_new_quantity(tmp_path: Path) -> None:
+    """A change log may give old and new quantity instead of the delta."""
+    paths = month(tmp_path, [seat("s1", 10)], [subscription("s1", 12)])
+    changes = tmp_path / "changes.csv"
+    changes.write_text("Change ID,Subscription,Effective Date,Old Quantity,New Quantity,Provisioning Status\n"
+                       "LCL-1,s1,2026-10-12T09:30:00,10,12,Provisioned\n")
+    result = reconcile(RunInputs(invoice=paths["invoice"], subscriptions=paths["subscriptions"],
+                                 changes=changes), run_id="t")
+    assert result.lines["status"].tolist() == ["explained"]
+    assert result.evidence["quantity_delta"].tolist() == ["+2"]
+
+
+def test_work365_display_names_are_aliases(tmp_path: Path) -> None:
+    """Work 365's display names ('Subscription ID', 'Selling Price'...) are read as our columns."""
+    paths = month(tmp_path, [seat("s1", 1200, "10.00")], [])
+    subs = tmp_path / "subs.csv"
+    subs.write_text('Subscription ID,Customer,Product,Quantity,Selling Price,Billing Frequency\n'
+                    's1,Contoso,M365,"1,200",12.00,Monthly\n')
+    result = reconcile(RunInputs(invoice=paths["invoice"], subscriptions=subs), run_id="t")
+    assert result.lines["status"].tolist() == ["matched"]
+    assert result.lines["unit_price"].tolist() == [Decimal("12.00")]
+
+
+def test_provider_rounding_truncates_toward_zero() -> None:
+    """ROUNDDOWN truncates toward zero, credits included."""
+    assert seat_subtotal(Decimal("14.4"), Decimal("0.846202666"), Decimal(3)) == Decimal("36.54")
+    assert seat_subtotal(Decimal("-3.875"), Decimal(1), Decimal(2)) == Decimal("-7.74")
+    assert usage_subtotal(Decimal("0.0209496384791679"), Decimal(1), Decimal("23.200004")) == Decimal("0.48")
+
+
+def test_nce_declares_all_47_documented_columns() -> None:
+    """The NCE format declares the 47 documented columns in order."""
+    assert [c.source for c in NCE.columns] == NCE_COLUMNS
