@@ -89,7 +89,7 @@ def evidence_records(evidence: pd.DataFrame) -> pd.DataFrame:
         "subscription_id": unique["subscription_id"].to_numpy(),
         "row": unique["row"].to_numpy(),
         "effective_date": [date_text(v) for v in unique["effective_date"]],
-        "quantity_delta": [signed(v) for v in unique["quantity_delta"]],
+        "quantity_delta": [signed(v).replace("−", "-") for v in unique["quantity_delta"]],
         "provisioning_status": unique["provisioning_status"].to_numpy(),
         "initiated_by": unique["initiated_by"].to_numpy(),
         "customer_invoice": unique["customer_invoice"].to_numpy(),

@@ -1,0 +1,109 @@
+"""Invariants that hold for any month (hypothesis)."""
+
+from __future__ import annotations
+
+import random
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from builders import change, month, seat, subscription
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from recon_cli.pipeline import RunInputs, reconcile
+from recon_cli.result import ReconResult
+
+SUBS = [f"sub-{i}" for i in range(6)]
+BAD_QUANTITIES = ["abc", "1.2.3", "--4", "12x"]
+
+
+@st.composite
+def months(draw: st.DrawFn) -> dict[str, Any]:
+    """Random small months: seat lines with distinct event days per subscription, some bad cells."""
+    lines = []
+    for index in range(draw(st.integers(1, 14))):
+        sub = draw(st.sampled_from([*SUBS, "unknown-1"]))
+        quantity = draw(st.integers(0, 30))
+        price = draw(st.sampled_from(["1.00", "4.80", "12.50", "0.03"]))
+        day = index + 1  # distinct days keep the event order independent of row order
+        negative = draw(st.booleans()) and quantity > 0
+        row = seat(sub, quantity, price, order=f"10/{day}/2026", start=f"10/{day}/2026", end=f"11/{day}/2026",
+                   charge_type="addQuantity" if negative else "cycleCharge",
+                   subtotal=f"-{Decimal(price) * quantity}" if negative else None)
+        if draw(st.integers(0, 9)) == 0:
+            row["Quantity"] = draw(st.sampled_from(BAD_QUANTITIES))
+        lines.append(row)
+    subs = [subscription(s, draw(st.integers(0, 30))) for s in SUBS if draw(st.booleans())]
+    changes = [change(f"LCL-{i}", draw(st.sampled_from(SUBS)), f"2026-{draw(st.integers(9, 11))}-15",
+                      str(draw(st.integers(-5, 5))),
+                      status=draw(st.sampled_from(["Provisioned", "Awaiting Provisioning", "Failed Provisioning"])))
+               for i in range(draw(st.integers(0, 6)))]
+    return {"lines": lines, "subs": subs, "changes": changes}
+
+
+def _run(data: dict[str, Any]) -> tuple[ReconResult, dict[str, Path | None]]:
+    folder = Path(tempfile.mkdtemp(prefix="recon-prop-"))
+    paths = month(folder, data["lines"], data["subs"] or [subscription("placeholder", 1)], data["changes"])
+    return reconcile(RunInputs(invoice=paths["invoice"], subscriptions=paths["subscriptions"],
+                               changes=paths["changes"]), run_id="prop"), paths
+
+
+PROPERTY_SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY_SETTINGS
+@given(months())
+def test_every_invoice_row_is_a_line_or_a_reject_exactly_once(data: dict[str, Any]) -> None:
+    """Loaded rows plus rejected rows equal the input rows, with no row in both."""
+    result, _ = _run(data)
+    rejected = set(result.rejects.loc[result.rejects["file"] == "invoice.csv", "row"])
+    loaded = result.lines["row"].tolist()
+    assert len(loaded) == len(set(loaded))
+    assert set(loaded).isdisjoint(rejected)
+    assert sorted([*loaded, *rejected]) == list(range(2, 2 + len(data["lines"])))
+
+
+@PROPERTY_SETTINGS
+@given(months())
+def test_subtotal_total_equals_the_input_to_the_cent(data: dict[str, Any]) -> None:
+    """The summary total equals the sum of the loaded rows' Subtotal cells, exactly."""
+    result, _ = _run(data)
+    rejected = set(result.rejects.loc[result.rejects["file"] == "invoice.csv", "row"])
+    expected = sum((Decimal(r["Subtotal"]) for i, r in enumerate(data["lines"], start=2) if i not in rejected),
+                   Decimal(0))
+    assert Decimal(result.summary.subtotal_total.get("USD", "0")) == expected
+    assert sum(result.lines["subtotal"], Decimal(0)) == expected
+
+
+@PROPERTY_SETTINGS
+@given(months(), st.randoms(use_true_random=False))
+def test_shuffling_rows_changes_no_decision(data: dict[str, Any], rng: random.Random) -> None:
+    """The same lines in another order get the same status and quantities per subscription."""
+    def decisions(result: ReconResult) -> list[tuple[Any, ...]]:
+        frame = result.lines
+        return sorted(zip(frame["subscription_id"], frame["status"], frame["provider_quantity"].astype(str),
+                          frame["quantity_delta"].astype(str), frame["price_status"], strict=True))
+
+    clean = {**data, "lines": [r for r in data["lines"] if r["Quantity"] not in BAD_QUANTITIES]}
+    first, _ = _run(clean)
+    shuffled = {**clean, "lines": rng.sample(clean["lines"], len(clean["lines"]))}
+    second, _ = _run(shuffled)
+    assert decisions(first) == decisions(second)
+    assert sorted(first.missing["subscription_id"]) == sorted(second.missing["subscription_id"])
+
+
+@PROPERTY_SETTINGS
+@given(months())
+def test_explained_part_plus_residual_is_the_difference(data: dict[str, Any]) -> None:
+    """For every difference, Σ evidence deltas − residual = −delta: nothing is explained twice or lost."""
+    result, _ = _run(data)
+    evidence = {(r["subscription_id"].lower(), r["change_id"]): Decimal(r["quantity_delta"])
+                for r in result.evidence.to_dict("records")}
+    differing = result.lines.loc[result.lines["status"].isin(["explained", "partially_explained", "unexplained"])]
+    for record in differing.to_dict("records"):
+        explained = sum((evidence[(record["subscription_id"].lower(), c)] for c in record["evidence"]),
+                        Decimal(0))
+        assert explained - record["residual"] == -record["quantity_delta"]
+        assert (record["status"] == "explained") == (record["residual"] == 0 and bool(record["evidence"]))
