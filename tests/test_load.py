@@ -7,8 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from builders import NCE_COLUMNS, SUBSCRIPTION_COLUMNS, month, seat, subscription, write_csv
 
+from builders import NCE_COLUMNS, SUBSCRIPTION_COLUMNS, month, seat, subscription, write_csv
 from recon_cli.errors import InputError
 from recon_cli.formats.nce import NCE, seat_subtotal, usage_subtotal
 from recon_cli.load import detect_invoice_format, read_table

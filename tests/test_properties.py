@@ -8,10 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from builders import change, month, seat, subscription
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from builders import change, month, seat, subscription
 from recon_cli.pipeline import RunInputs, reconcile
 from recon_cli.result import ReconResult
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import change, month, seat, subscription, usage
 
+from builders import change, month, seat, subscription, usage
 from recon_cli.pipeline import RunInputs, reconcile
 from recon_cli.result import ReconResult
 

@@ -61,7 +61,7 @@ def find_evidence(differences: pd.DataFrame, changes: pd.DataFrame, as_of_limit:
     """
     import numpy as np
 
-    joined = changes.merge(differences[["group_key", "as_of"]], left_on="subscription_id_key",
+    joined = changes.merge(differences[["group", "group_key", "as_of"]], left_on="subscription_id_key",
                            right_on="group_key", how="inner", sort=False)
     effective_day = joined["effective_date"].dt.normalize()
     after = effective_day > joined["as_of"]
@@ -74,7 +74,7 @@ def find_evidence(differences: pd.DataFrame, changes: pd.DataFrame, as_of_limit:
         failed[used.index], EvidenceKind.FAILED_PROVISIONING.value,
         np.where(awaiting[used.index], EvidenceKind.AWAITING_PROVISIONING.value,
                  EvidenceKind.CHANGED_AFTER_AS_OF.value))
-    return used.sort_values(["group_key", "effective_date", "row"], kind="stable")
+    return used.sort_values(["group", "effective_date", "row"], kind="stable")
 
 
 def evidence_records(evidence: pd.DataFrame) -> pd.DataFrame:
@@ -139,23 +139,23 @@ def explain_differences(differences: pd.DataFrame, evidence: pd.DataFrame, has_c
     """Decide every subscription with a seat difference.
 
     Returns:
-        one row per `group_key`: status, reason, residual, explanation, evidence (change ids).
+        one row per `group`: status, reason, residual, explanation, evidence (change ids).
     """
     import pandas as pd
 
-    by_group: dict[str, list[dict[str, Any]]] = {}
+    by_group: dict[int, list[dict[str, Any]]] = {}
     for record in evidence.to_dict("records"):
-        by_group.setdefault(record["group_key"], []).append(record)
+        by_group.setdefault(record["group"], []).append(record)
     rows = []
     for key, provider, subscription, as_of in _iter(differences):
         records = by_group.get(key, [])
         status, reason, residual, text = decide(provider, subscription, records, as_of, has_change_log)
         rows.append((key, str(status), str(reason), residual, text, [r["change_id"] for r in records]))
-    return pd.DataFrame(rows, columns=["group_key", "status", "reason", "residual", "explanation",
+    return pd.DataFrame(rows, columns=["group", "status", "reason", "residual", "explanation",
                                        "evidence"])
 
 
-def _iter(differences: pd.DataFrame) -> Iterable[tuple[str, Decimal, Decimal, str]]:
-    return zip(differences["group_key"], differences["provider_quantity"],
+def _iter(differences: pd.DataFrame) -> Iterable[tuple[int, Decimal, Decimal, str]]:
+    return zip(differences["group"], differences["provider_quantity"],
                differences["subscription_quantity"], (date_text(d) for d in differences["as_of"]),
                strict=True)

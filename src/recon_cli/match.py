@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from recon_cli.models import Kind, MatchMethod
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 # Subscription columns carried onto each matched line, renamed.
@@ -26,6 +27,51 @@ SUBSCRIPTION_FIELDS = {
 }
 
 
+def positions(table_keys: pd.Series, wanted: pd.Series) -> np.ndarray:
+    """Position of each wanted key in table_keys (unique), -1 when absent: a join without a merge."""
+    import pandas as pd
+
+    return pd.Index(table_keys).get_indexer(wanted)
+
+
+def carry(column: pd.Series, at: np.ndarray, index: pd.Index, fill: object = None) -> pd.Series:
+    """column's values at positions `at`, `fill` where a position is -1, on `index`.
+
+    Joining by positions copies only the columns asked for, where a merge would copy all.
+    """
+    import numpy as np
+    import pandas as pd
+
+    found = at >= 0
+    if len(column) == 0:
+        if pd.api.types.is_datetime64_any_dtype(column.dtype):
+            return pd.Series(pd.NaT, index=index, dtype=column.dtype)
+        return pd.Series([fill] * len(at), index=index, dtype=object if not isinstance(fill, str) else "str")
+    taken = column.take(np.where(found, at, 0))
+    taken.index = index
+    if found.all():
+        return taken
+    if pd.api.types.is_datetime64_any_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
+        return taken.where(found, fill)
+    return taken.astype(object).where(found, fill) if not isinstance(fill, str) else taken.where(found, fill)
+
+
+def group_positions(table_groups: pd.Series, line_groups: pd.Series) -> np.ndarray:
+    """Row of the per-subscription table for each line's group code, -1 when it has none.
+
+    Group codes are small integers (pd.factorize of the subscription key), so this join is
+    plain array indexing: no hashing of a million strings.
+    """
+    import numpy as np
+
+    wanted = line_groups.to_numpy(dtype=np.int64)
+    groups = table_groups.to_numpy(dtype=np.int64)
+    size = int(max(wanted.max(initial=-1), groups.max(initial=-1))) + 1
+    slot = np.full(size, -1, dtype=np.int64)
+    slot[groups] = np.arange(len(groups))
+    return slot[wanted]
+
+
 def match_lines(invoice: pd.DataFrame, subscriptions: pd.DataFrame) -> pd.DataFrame:
     """Attach each invoice line's subscription, by id first, then by customer + product.
 
@@ -35,23 +81,25 @@ def match_lines(invoice: pd.DataFrame, subscriptions: pd.DataFrame) -> pd.DataFr
     """
     import numpy as np
 
-    known = set(subscriptions["subscription_id_key"])
-    by_id = invoice["subscription_id_key"].isin(known) & (invoice["subscription_id_key"] != "")
-    sub_key = invoice["subscription_id_key"].where(by_id, "")
+    sub_keys = subscriptions["subscription_id_key"]
+    at = positions(sub_keys, invoice["subscription_id_key"])
+    by_id = (at >= 0) & (invoice["subscription_id_key"] != "").to_numpy()
     method = np.where(by_id, MatchMethod.SUBSCRIPTION_ID.value, MatchMethod.NONE.value)
 
-    fallback = _fallback_pairs(invoice.loc[~by_id], subscriptions.loc[
-        ~subscriptions["subscription_id_key"].isin(set(invoice.loc[by_id, "subscription_id_key"]))])
+    claimed = np.zeros(len(subscriptions), dtype=bool)
+    claimed[at[by_id]] = True
+    fallback = _fallback_pairs(invoice.loc[~by_id], subscriptions.loc[~claimed])
     if fallback:
         paired = invoice["subscription_id_key"].map(fallback)
-        use = ~by_id & paired.notna()
-        sub_key = sub_key.where(~use, paired)
+        use = ~by_id & paired.notna().to_numpy()
+        at = np.where(use, positions(sub_keys, paired.fillna("")), at)
         method = np.where(use, MatchMethod.CUSTOMER_PRODUCT.value, method)
+    at = np.where(by_id | (method == MatchMethod.CUSTOMER_PRODUCT.value), at, -1)
 
-    lines = invoice.assign(sub_key=sub_key.astype("str"), match_method=method)
-    carried = subscriptions[["subscription_id_key", *SUBSCRIPTION_FIELDS]].rename(
-        columns={"subscription_id_key": "sub_key", **SUBSCRIPTION_FIELDS})
-    return lines.merge(carried, on="sub_key", how="left", validate="many_to_one", sort=False)
+    carried = {new: carry(subscriptions[old], at, invoice.index, "" if old in ("subscription_id",) else None)
+               for old, new in SUBSCRIPTION_FIELDS.items()}
+    return invoice.assign(sub_key=carry(sub_keys, at, invoice.index, "").astype("str"), match_method=method,
+                          **carried)
 
 
 def _fallback_pairs(lines: pd.DataFrame, candidates: pd.DataFrame) -> dict[str, str]:
@@ -92,29 +140,33 @@ def provider_quantities(lines: pd.DataFrame) -> pd.DataFrame:
     negative half of an addQuantity/removeQuantity pair (a reversal) sets nothing.
 
     Returns:
-        one row per subscription key (`group_key`) with `provider_quantity`, `as_of` (date),
+        one row per subscription (`group` code, `group_key`) with `provider_quantity`, `as_of` (date),
         `deciding_row` (the row of the line that set it) and `deciding_is_cancel`.
     """
-    import pandas as pd
-
-    seats = lines.loc[lines["kind"] == Kind.SEAT.value]
-    non_negative = seats["subtotal"].map(lambda amount: amount >= 0, na_action="ignore")
-    events = seats.loc[non_negative.fillna(False).astype(bool) | seats["is_cancel"]]
-    events = events.assign(event_date=events["order_date"].fillna(events["charge_start"]))
-    events = events.sort_values(["group_key", "event_date", "charge_start", "row"],
-                                na_position="first", kind="stable")
-    last = events.drop_duplicates("group_key", keep="last")
-    quantity = last["quantity"].where(~last["is_cancel"], 0)
     from decimal import Decimal
 
-    quantity = quantity.map(lambda q: Decimal(q) if q is not None and q == q else None)
+    import pandas as pd
+
+    seats = lines.loc[(lines["kind"] == Kind.SEAT.value) & (~lines["negative"] | lines["is_cancel"]),
+                      ["group", "group_key", "order_date", "charge_start", "row", "quantity", "is_cancel"]]
+    last = latest_events(seats)
+    quantity = last["quantity"].where(~last["is_cancel"], Decimal(0))
     return pd.DataFrame({
+        "group": last["group"].to_numpy(),
         "group_key": last["group_key"].to_numpy(),
         "provider_quantity": quantity.to_numpy(),
         "as_of": last["event_date"].dt.normalize().to_numpy(),
         "deciding_row": last["row"].to_numpy(),
         "deciding_is_cancel": last["is_cancel"].to_numpy(),
     })
+
+
+def latest_events(lines: pd.DataFrame) -> pd.DataFrame:
+    """The latest line per `group`, by event date (OrderDate, else ChargeStartDate), ChargeStartDate, row."""
+    events = lines.assign(event_date=lines["order_date"].fillna(lines["charge_start"]))
+    events = events.sort_values(["group", "event_date", "charge_start", "row"], na_position="first",
+                                kind="stable")
+    return events.drop_duplicates("group", keep="last")
 
 
 def invoice_period(lines: pd.DataFrame) -> str | None:
@@ -128,7 +180,7 @@ def invoice_period(lines: pd.DataFrame) -> str | None:
     return str(max(counts.index[counts == best]))
 
 
-def missing_subscriptions(subscriptions: pd.DataFrame, matched_keys: set[str], period: str | None
+def missing_subscriptions(subscriptions: pd.DataFrame, matched_keys: pd.Series, period: str | None
                           ) -> pd.DataFrame:
     """Active subscriptions with seats, due this period, that no invoice line matched (rule 7).
 
@@ -141,11 +193,13 @@ def missing_subscriptions(subscriptions: pd.DataFrame, matched_keys: set[str], p
         return subscriptions.iloc[0:0]
     start = pd.Timestamp(f"{period}-01")
     end = start + pd.offsets.MonthEnd(0)
-    quantity_positive = subscriptions["quantity"].map(lambda q: q > 0, na_action="ignore").fillna(False)
+    from recon_cli.normalize import decimal_test
+
+    quantity_positive = decimal_test(subscriptions["quantity"], lambda q: q > 0)
     started = subscriptions["start_date"].isna() | (subscriptions["start_date"] <= end)
     monthly = subscriptions["frequency"] == "monthly"
     anniversary = subscriptions["start_date"].dt.month == start.month
     due = started & (monthly | anniversary.fillna(False).astype(bool))
-    candidates = (subscriptions["status_key"] == "active") & quantity_positive.astype(bool) & due
-    absent = ~subscriptions["subscription_id_key"].isin(matched_keys)
+    candidates = (subscriptions["status_key"] == "active") & quantity_positive & due
+    absent = positions(matched_keys, subscriptions["subscription_id_key"]) < 0
     return subscriptions.loc[candidates & absent]

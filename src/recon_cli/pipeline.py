@@ -76,14 +76,16 @@ def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run
 
     step("matching")
     lines = match.match_lines(invoice, subscriptions)
+    # A subscription's lines share a group: its key when matched, else the invoice's own id.
     lines["group_key"] = lines["sub_key"].where(lines["sub_key"] != "", "inv:" + lines["subscription_id_key"])
+    lines["group"] = pd.factorize(lines["group_key"], sort=False)[0]
     decisions = _decide_quantities(lines, changes, inputs.as_of)
     prices = price.check_prices(lines, inputs.min_margin)
-    result_lines = _assemble_lines(lines, decisions["groups"], prices)
+    result_lines = _assemble_lines(lines, decisions, prices)
     result_lines = apply_confirmations(result_lines, lines, confirmations)
 
     period = inputs.period or match.invoice_period(lines)
-    matched_keys = set(lines.loc[lines["sub_key"] != "", "sub_key"])
+    matched_keys = lines.loc[lines["sub_key"] != "", "sub_key"].drop_duplicates()
     missing = _missing_frame(match.missing_subscriptions(subscriptions, matched_keys, period), period)
     rejects = pd.concat([r for r in (rejects_invoice, rejects_subs, rejects_changes) if len(r)]
                         or [normalize.empty_rejects()], ignore_index=True)
@@ -104,114 +106,170 @@ def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run
 def _decide_quantities(lines: pd.DataFrame, changes: pd.DataFrame | None, as_of_limit: datetime | None
                        ) -> dict[str, pd.DataFrame]:
     """Per subscription: provider vs subscription seats, and the decision on any difference."""
-    quantities = match.provider_quantities(lines)
-    subscription_quantity = lines.loc[lines["sub_key"] != ""].drop_duplicates("group_key")[
-        ["group_key", "subscription_quantity"]]
-    groups = quantities.merge(subscription_quantity, on="group_key", how="left", validate="one_to_one")
-    comparable = groups["provider_quantity"].notna() & groups["subscription_quantity"].notna()
-    groups["quantity_delta"] = [p - s if ok else None for p, s, ok in zip(
-        groups["provider_quantity"], groups["subscription_quantity"], comparable, strict=True)]
-    differs = comparable & groups["quantity_delta"].map(lambda d: d != 0, na_action="ignore").fillna(False)
-    differences = groups.loc[differs.astype(bool)]
+    import numpy as np
+
+    groups = match.provider_quantities(lines)
+    matched = lines.loc[lines["sub_key"] != "", ["group", "subscription_quantity"]].drop_duplicates("group")
+    at = match.group_positions(matched["group"], groups["group"])
+    groups["subscription_quantity"] = match.carry(matched["subscription_quantity"], at, groups.index)
+    provider, subscription = groups["provider_quantity"].to_numpy(), groups["subscription_quantity"].to_numpy()
+    comparable = groups["provider_quantity"].notna().to_numpy() & groups["subscription_quantity"].notna().to_numpy()
+    delta = np.full(len(groups), None, dtype=object)
+    delta[comparable] = provider[comparable] - subscription[comparable]
+    groups["quantity_delta"] = delta
+    differs = comparable & (delta != 0)
+    differences = groups.loc[differs]
     evidence = (explain.find_evidence(differences, changes, as_of_limit) if changes is not None
                 else _no_changes())
     decided = explain.explain_differences(differences, evidence, changes is not None)
-    groups = groups.merge(decided, on="group_key", how="left", validate="one_to_one")
-    return {"groups": groups, "evidence": evidence}
+    return {"groups": groups, "decided": decided, "evidence": evidence}
 
 
 def _no_changes() -> pd.DataFrame:
     import pandas as pd
 
-    return pd.DataFrame({"group_key": pd.Series(dtype="str"), "change_id": pd.Series(dtype="str"),
+    return pd.DataFrame({"group": pd.Series(dtype="int64"), "change_id": pd.Series(dtype="str"),
                          "quantity_delta": pd.Series(dtype=object)})
 
 
-def _assemble_lines(lines: pd.DataFrame, groups: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
+def _assemble_lines(lines: pd.DataFrame, decisions: dict[str, pd.DataFrame], prices: pd.DataFrame
+                    ) -> pd.DataFrame:
     """One output row per invoice line with the fields of LINE_FIELDS (PRODUCT.md §4)."""
     import numpy as np
     import pandas as pd
 
-    merged = lines.merge(groups.rename(columns={"subscription_quantity": "group_sub_quantity"}),
-                         on="group_key", how="left", validate="many_to_one", sort=False)
-    merged = merged.merge(prices, on="group_key", how="left", validate="many_to_one", sort=False)
-    seat = merged["kind"] == Kind.SEAT.value
-    matched = merged["sub_key"] != ""
-    decided = seat & merged["status"].notna()
-    as_of = merged["as_of"].dt.strftime("%Y-%m-%d").fillna("").astype("str")
-    qty_text = merged["provider_quantity"].map(explain.quantity_text, na_action="ignore").astype(object)
-    qty_text = qty_text.where(qty_text.notna(), "?")
-    equal_text = ("Provider and subscription both have " + qty_text.astype("str") + " seats (provider as of "
-                  + as_of + ").")
-    not_found = ("Subscription " + merged["subscription_id"] + " is not in the subscription export: "
-                 "this cost (" + merged["subtotal"].map(str) + " " + merged["currency"] + ") is never re-billed.")
-    usage_text = "Usage on subscription " + merged["matched_subscription_id"].fillna("") + \
-        "; quantity rules do not apply to usage lines."
-    one_time_text = "One-time charge on subscription " + merged["matched_subscription_id"].fillna("") + \
-        "; quantity rules do not apply to one-time lines."
-    no_event = "Only credits or reversals for this subscription on the invoice: no seat count to compare."
-    no_quantity = seat & matched & ~decided & merged["provider_quantity"].isna()
+    index = lines.index
+    groups, decided = decisions["groups"], decisions["decided"]
+    at_group = match.group_positions(groups["group"], lines["group"])
+    at_decided = match.group_positions(decided["group"], lines["group"])
+    at_price = match.group_positions(prices["group"], lines["group"])
+    seat = (lines["kind"] == Kind.SEAT.value).to_numpy()
+    matched = (lines["sub_key"] != "").to_numpy()
+    decided_line = seat & (at_decided >= 0)
+    provider_quantity = match.carry(groups["provider_quantity"], at_group, index)
+    as_of_day = match.carry(groups["as_of"], at_group, index, pd.NaT)
+    as_of = _date_column(as_of_day)
+    status_decided = match.carry(decided["status"], at_decided, index, "")
+    reason_decided = match.carry(decided["reason"], at_decided, index, "")
+    text_decided = match.carry(decided["explanation"], at_decided, index, "")
 
-    conditions = [~matched, decided, seat & ~no_quantity, seat, merged["kind"] == Kind.USAGE.value]
-    status = np.select(conditions, [Status.UNMATCHED, merged["status"].fillna(""), Status.MATCHED,
-                                    Status.MATCHED, Status.MATCHED], Status.MATCHED).astype(str)
-    reason = np.select(conditions, [Reason.SUBSCRIPTION_NOT_FOUND, merged["reason"].fillna(""),
-                                    Reason.QUANTITY_EQUAL, Reason.QUANTITY_EQUAL, Reason.USAGE_LINE],
-                       Reason.ONE_TIME_LINE).astype(str)
-    text = np.select(conditions, [not_found, merged["explanation"].fillna(""), equal_text, no_event,
-                                  usage_text], one_time_text).astype(str)
-    fallback = merged["match_method"] == MatchMethod.CUSTOMER_PRODUCT.value
-    text = np.where(fallback, text + " Matched on customer and product: the export has this subscription as "
-                    + merged["matched_subscription_id"].fillna("") + ".", text)
+    no_quantity = seat & matched & ~decided_line & provider_quantity.isna().to_numpy()
+    usage = (lines["kind"] == Kind.USAGE.value).to_numpy()
+    conditions = [~matched, decided_line, seat & ~no_quantity, seat, usage]
+    status = np.select(conditions, [Status.UNMATCHED.value, status_decided, Status.MATCHED.value,
+                                    Status.MATCHED.value, Status.MATCHED.value], Status.MATCHED.value)
+    reason = np.select(conditions, [Reason.SUBSCRIPTION_NOT_FOUND.value, reason_decided,
+                                    Reason.QUANTITY_EQUAL.value, Reason.QUANTITY_EQUAL.value,
+                                    Reason.USAGE_LINE.value], Reason.ONE_TIME_LINE.value)
+    sub_id = lines["matched_subscription_id"]
+    text = _explanations(lines, conditions, text_decided, provider_quantity, as_of)
 
-    price_status = merged["price_status"].where(seat & merged["price_status"].notna(),
-                                                price.line_price_status(merged))
-    at_risk = _money_at_risk(merged, status)
-    evidence = merged["evidence"].map(lambda ids: ids if isinstance(ids, list) else [])
-    seat_values = {column: merged[column].where(seat, None) for column in
-                   ("provider_quantity", "quantity_delta", "residual")}
+    priced = seat & (at_price >= 0)
+    price_status = np.where(priced, match.carry(prices["price_status"], at_price, index, ""),
+                            price.line_price_status(lines))
+    residual = match.carry(decided["residual"], at_decided, index).where(decided_line, None)
+    unit_cost = match.carry(prices["unit_cost"], at_price, index).where(priced, None)
+    deciding = match.carry(groups["deciding_row"], at_group, index, -1).to_numpy() == lines["row"].to_numpy()
+    at_risk = _money_at_risk(lines, status, residual, unit_cost, deciding)
+    no_evidence: list[str] = []
+    evidence = match.carry(decided["evidence"], at_decided, index, None)
+    evidence = evidence.where(evidence.notna(), pd.Series([no_evidence] * len(index), index=index, dtype=object))
     out = pd.DataFrame({
-        "line_id": merged["line_id"], "row": merged["row"], "invoice_number": merged["invoice_number"],
-        "subscription_id": merged["subscription_id"], "customer_id": merged["customer_id"],
-        "customer_name": merged["customer_name"], "product": merged["product"],
-        "product_id": merged["product_id"], "sku_id": merged["sku_id"], "charge_type": merged["charge_type"],
-        "kind": merged["kind"], "billing_frequency": merged["frequency"],
-        "order_date": _date_column(merged["order_date"]), "charge_start": _date_column(merged["charge_start"]),
-        "charge_end": _date_column(merged["charge_end"]), "quantity": merged["quantity"],
-        "billable_quantity": merged["billable_quantity"], "status": status,
-        "price_status": price_status.astype("str"), "reason": reason, "match_method": merged["match_method"],
-        "matched_subscription_id": merged["matched_subscription_id"].fillna(""),
-        "provider_quantity": seat_values["provider_quantity"],
-        "subscription_quantity": merged["subscription_quantity"].where(matched, None),
-        "quantity_delta": seat_values["quantity_delta"], "residual": seat_values["residual"],
-        "as_of": as_of.where(seat, ""), "unit_cost": merged["unit_cost"].where(seat & matched, None),
-        "unit_price": merged["unit_price"].where(matched, None),
-        "margin_pct": merged["margin_pct"].where(seat & matched, None), "subtotal": merged["subtotal"],
-        "tax_total": merged["tax_total"], "total": merged["total"], "currency": merged["currency"],
-        "money_at_risk": at_risk, "explanation": text, "evidence": evidence,
+        "line_id": lines["line_id"], "row": lines["row"], "invoice_number": lines["invoice_number"],
+        "subscription_id": lines["subscription_id"], "customer_id": lines["customer_id"],
+        "customer_name": lines["customer_name"], "product": lines["product"],
+        "product_id": lines["product_id"], "sku_id": lines["sku_id"], "charge_type": lines["charge_type"],
+        "kind": lines["kind"], "billing_frequency": lines["frequency"],
+        "order_date": _date_column(lines["order_date"]), "charge_start": _date_column(lines["charge_start"]),
+        "charge_end": _date_column(lines["charge_end"]), "quantity": lines["quantity"],
+        "billable_quantity": lines["billable_quantity"], "status": status,
+        "price_status": price_status, "reason": reason, "match_method": lines["match_method"],
+        "matched_subscription_id": sub_id,
+        "provider_quantity": provider_quantity.where(seat, None),
+        "subscription_quantity": lines["subscription_quantity"].astype(object).where(matched, None),
+        "quantity_delta": match.carry(groups["quantity_delta"], at_group, index).where(seat, None),
+        "residual": residual, "as_of": as_of.where(seat, ""), "unit_cost": unit_cost,
+        "unit_price": lines["unit_price"].astype(object).where(matched, None),
+        "margin_pct": match.carry(prices["margin_pct"], at_price, index).where(priced, None),
+        "subtotal": lines["subtotal"], "tax_total": lines["tax_total"], "total": lines["total"],
+        "currency": lines["currency"], "money_at_risk": at_risk, "explanation": text, "evidence": evidence,
     }, columns=list(LINE_FIELDS))
-    return out.astype({"row": "int64"}).replace({np.nan: None}).sort_values("row", kind="stable").reset_index(
-        drop=True)
+    return out.reset_index(drop=True)
 
 
-def _money_at_risk(merged: pd.DataFrame, status: Any) -> pd.Series:
-    """Cost never re-billed (unmatched), and unexplained seats x unit cost, counted once per subscription."""
+def _explanations(lines: pd.DataFrame, conditions: list[Any], decided: pd.Series, provider_quantity: pd.Series,
+                  as_of: pd.Series) -> Any:
+    """The explanation of every line, each template built only for the lines it applies to."""
+    import numpy as np
+
+    unmatched, decided_line, equal, no_event, usage = conditions
+    text = np.full(len(lines), "", dtype=object)
+    sub_id = lines["matched_subscription_id"]
+
+    def fill(mask: Any, build: Callable[[Any], Any]) -> None:
+        if mask.any():
+            text[mask] = np.asarray(build(mask), dtype=object)
+
+    fill(unmatched, lambda m: "Subscription " + lines["subscription_id"][m] + " is not in the subscription "
+         "export: this cost (" + _texts(lines["subtotal"][m]) + " " + lines["currency"][m] + ") is never re-billed.")
+    fill(decided_line, lambda m: decided[m].to_numpy())
+    fill(equal & ~decided_line, lambda m: "Provider and subscription both have " + _quantity_texts(
+        provider_quantity[m]) + " (provider as of " + as_of[m] + ").")
+    fill(no_event & ~equal & ~decided_line,
+         lambda m: "Only credits or reversals for this subscription on the invoice: no seat count to compare.")
+    fill(usage & ~unmatched, lambda m: "Usage on subscription " + sub_id[m] + "; quantity rules do not apply "
+         "to usage lines.")
+    one_time = ~unmatched & (lines["kind"] == Kind.ONE_TIME.value).to_numpy()
+    fill(one_time, lambda m: "One-time charge on subscription " + sub_id[m] + "; quantity rules do not apply "
+         "to one-time lines.")
+    fallback = (lines["match_method"] == MatchMethod.CUSTOMER_PRODUCT.value).to_numpy()
+    fill(fallback, lambda m: text[m] + (" Matched on customer and product: the export has this subscription as "
+                                        + sub_id[m] + ".").to_numpy(dtype=object))
+    return text
+
+
+def _quantity_texts(quantities: pd.Series) -> pd.Series:
+    """'12 seats' per line, formatted once per distinct quantity."""
     import pandas as pd
 
-    at_risk = pd.Series(Decimal(0), index=merged.index, dtype=object)
-    unmatched = status == Status.UNMATCHED
-    at_risk[unmatched] = merged.loc[unmatched, "subtotal"]
-    open_difference = (status == Status.UNEXPLAINED) | (status == Status.PARTIALLY_EXPLAINED)
-    deciding = open_difference & (merged["row"] == merged["deciding_row"])
-    for index in deciding[deciding].index:
-        residual, cost = merged.at[index, "residual"], merged.at[index, "unit_cost"]
-        if residual is not None and cost is not None and cost == cost:
-            at_risk[index] = abs(residual) * cost
+    codes, uniques = pd.factorize(quantities, sort=False, use_na_sentinel=True)
+    texts = [f"{explain.quantity_text(q)} seat{'s' if q != 1 else ''}" for q in uniques]
+    return pd.Series([*texts, "? seats"], dtype="str").take(codes).set_axis(quantities.index)
+
+
+def _texts(values: pd.Series) -> pd.Series:
+    """str() of each Decimal, once per distinct value."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=True)
+    return pd.Series([*(str(u) for u in uniques), ""], dtype="str").take(codes).set_axis(values.index)
+
+
+def _money_at_risk(lines: pd.DataFrame, status: Any, residual: pd.Series, unit_cost: pd.Series,
+                   deciding: Any) -> pd.Series:
+    """Cost never re-billed (unmatched), and unexplained seats x unit cost, counted once per subscription."""
+    import numpy as np
+    import pandas as pd
+
+    zero = Decimal(0)
+    at_risk = pd.Series(np.full(len(lines), zero, dtype=object), index=lines.index)
+    unmatched = status == Status.UNMATCHED.value
+    at_risk[unmatched] = lines.loc[unmatched, "subtotal"]
+    open_difference = (status == Status.UNEXPLAINED.value) | (status == Status.PARTIALLY_EXPLAINED.value)
+    for index in lines.index[open_difference & deciding]:
+        left, cost = residual[index], unit_cost[index]
+        if left is not None and cost is not None and cost == cost:
+            at_risk[index] = abs(left) * cost
     return at_risk
 
 
 def _date_column(values: pd.Series) -> pd.Series:
-    return values.dt.strftime("%Y-%m-%d").fillna("").astype("str")
+    """ISO dates as text, formatted once per distinct date ("" for none)."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=True)
+    texts = [*pd.DatetimeIndex(uniques).strftime("%Y-%m-%d"), ""]
+    return pd.Series(texts, dtype="str").take(codes).set_axis(values.index)
 
 
 def apply_confirmations(result_lines: pd.DataFrame, lines: pd.DataFrame,
@@ -220,7 +278,7 @@ def apply_confirmations(result_lines: pd.DataFrame, lines: pd.DataFrame,
     if not confirmations or result_lines.empty:
         return result_lines
     out = result_lines.copy()
-    keys = lines.set_index("row").loc[out["row"], ["sub_key", "subscription_id_key"]].reset_index(drop=True)
+    keys = lines[["sub_key", "subscription_id_key"]].reset_index(drop=True)
     for confirmation in confirmations:
         key = confirmation.subscription_id.strip().lower()
         same = (keys["sub_key"] == key) | (keys["subscription_id_key"] == key)
@@ -264,13 +322,12 @@ def _missing_frame(missing: pd.DataFrame, period: str | None) -> pd.DataFrame:
     }, columns=list(MISSING_FIELDS)).reset_index(drop=True)
 
 
-def _sum_by(frame: pd.DataFrame, keys: list[str], column: str) -> dict[Any, Decimal]:
-    sums: dict[Any, Decimal] = {}
-    for key, value in zip(zip(*(frame[k] for k in keys), strict=True), frame[column], strict=True):
-        if value is not None and value == value:
-            group = key if len(keys) > 1 else key[0]
-            sums[group] = sums.get(group, Decimal(0)) + value
-    return sums
+def _sum_by(frame: pd.DataFrame, keys: list[str], column: str) -> dict[str, Decimal]:
+    """Exact sums of a Decimal column per key (keys joined by '|')."""
+    group = frame[keys[0]].astype("str")
+    for key in keys[1:]:
+        group = group + "|" + frame[key].astype("str")
+    return normalize.decimal_sums(frame[column], group)
 
 
 def _new_run_id() -> str:
@@ -286,7 +343,8 @@ def summarise(lines: pd.DataFrame, missing: pd.DataFrame, rejects: pd.DataFrame,
     """Counts and exact totals per status and currency."""
     by_status = _sum_by(lines, ["currency", "status"], "subtotal")
     subtotal_by_status: dict[str, dict[str, str]] = {}
-    for (currency, status), amount in sorted(by_status.items()):
+    for key, amount in sorted(by_status.items()):
+        currency, status = key.split("|", 1)
         subtotal_by_status.setdefault(currency, {})[status] = str(amount)
     unmatched = lines.loc[lines["status"] == Status.UNMATCHED.value]
     needs = int(lines["status"].isin(NEEDS_PERSON).sum())

@@ -47,12 +47,11 @@ def full_cycle_scale(lines: pd.DataFrame) -> pd.Series:
     return scale
 
 
-def provider_unit_cost(line: dict[str, Any], scale: Decimal) -> Decimal | None:
+def provider_unit_cost(price: Decimal | None, rate: Decimal | None, scale: Decimal) -> Decimal | None:
     """One seat for one full billing period, in the billing currency."""
-    price, rate = line["effective_unit_price"], line["exchange_rate"]
-    if price is None:
+    if price is None or price != price:
         return None
-    cost = seat_unit_cost(price, rate if rate is not None else Decimal(1))
+    cost = seat_unit_cost(price, rate if rate is not None and rate == rate else Decimal(1))
     if scale != 1:
         cost = (cost * scale).quantize(CENT, rounding=ROUND_HALF_UP)
     return cost
@@ -87,34 +86,41 @@ def check_prices(lines: pd.DataFrame, min_margin: Decimal | None) -> pd.DataFram
     """Price findings per matched subscription with seat lines, from its latest charged seat line.
 
     Returns:
-        one row per `group_key`: unit_cost, price_status, margin_pct.
+        one row per `group`: unit_cost, price_status, margin_pct.
     """
     import pandas as pd
 
-    seats = lines.loc[(lines["kind"] == Kind.SEAT.value) & (lines["sub_key"] != "") & ~lines["is_cancel"]]
-    charged = seats["subtotal"].map(lambda amount: amount >= 0, na_action="ignore").fillna(False)
-    seats = seats.loc[charged.astype(bool)]
-    seats = seats.assign(event_date=seats["order_date"].fillna(seats["charge_start"]))
-    latest = seats.sort_values(["group_key", "event_date", "charge_start", "row"], na_position="first",
-                               kind="stable").drop_duplicates("group_key", keep="last")
+    from recon_cli.match import latest_events
+
+    charged = (lines["kind"] == Kind.SEAT.value) & (lines["sub_key"] != "") & ~lines["is_cancel"] & \
+        ~lines["negative"]
+    columns = ["group", "order_date", "charge_start", "charge_end", "row", "effective_unit_price",
+               "exchange_rate", "unit_price", "expected_unit_cost", "currency", "subscription_currency",
+               "frequency", "subscription_frequency"]
+    latest = latest_events(lines.loc[charged, columns])
     scales = full_cycle_scale(latest)
-    memo: dict[tuple[Any, ...], tuple[str, Decimal | None]] = {}
-    rows = []
-    columns = ["group_key", "effective_unit_price", "exchange_rate", "unit_price", "expected_unit_cost",
-               "currency", "subscription_currency", "frequency", "subscription_frequency"]
-    for record, scale in zip(latest[columns].to_dict("records"), scales, strict=True):
-        cost = provider_unit_cost(record, scale)
-        key = (cost, record["unit_price"], record["expected_unit_cost"],
-               record["currency"] != record["subscription_currency"], record["frequency"],
-               record["subscription_frequency"])
-        if key not in memo:
-            memo[key] = price_status(cost, record["unit_price"], record["expected_unit_cost"],
-                                     BILLING_FREQUENCIES.get(record["frequency"], 1),
-                                     BILLING_FREQUENCIES.get(record["subscription_frequency"], 1),
-                                     key[3], min_margin)
-        status, margin = memo[key]
-        rows.append((record["group_key"], cost, str(status), margin))
-    return pd.DataFrame(rows, columns=["group_key", "unit_cost", "price_status", "margin_pct"])
+    # Thousands of subscriptions share a handful of price combinations: decide each combination once.
+    memo: dict[tuple[Any, ...], tuple[Decimal | None, str, Decimal | None]] = {}
+    decided = []
+    for combination in zip(latest["effective_unit_price"], latest["exchange_rate"], latest["unit_price"],
+                           latest["expected_unit_cost"], latest["currency"] != latest["subscription_currency"],
+                           latest["frequency"], latest["subscription_frequency"], scales, strict=True):
+        found = memo.get(combination)
+        if found is None:
+            found = memo[combination] = _decide_price(combination, min_margin)
+        decided.append(found)
+    unit_cost, status, margin = zip(*decided, strict=True) if decided else ((), (), ())
+    return pd.DataFrame({"group": latest["group"].to_numpy(), "unit_cost": list(unit_cost),
+                         "price_status": list(status), "margin_pct": list(margin)})
+
+
+def _decide_price(combination: tuple[Any, ...], min_margin: Decimal | None
+                  ) -> tuple[Decimal | None, str, Decimal | None]:
+    effective_price, rate, price, expected, currency_differs, frequency, sub_frequency, scale = combination
+    cost = provider_unit_cost(effective_price, rate, scale)
+    status, margin = price_status(cost, price, expected, BILLING_FREQUENCIES.get(frequency, 1),
+                                  BILLING_FREQUENCIES.get(sub_frequency, 1), bool(currency_differs), min_margin)
+    return cost, str(status), margin
 
 
 def line_price_status(lines: pd.DataFrame) -> pd.Series:
