@@ -292,7 +292,7 @@ def apply_confirmations(result_lines: pd.DataFrame, lines: pd.DataFrame,
         out.loc[same, "money_at_risk"] = Decimal(0)
         out.loc[same, "explanation"] = out.loc[same, "explanation"] + (
             f" Confirmed by {confirmation.confirmed_by} on {confirmation.confirmed_at[:10]}: "
-            f"{confirmation.note}")
+            f"{confirmation.note.rstrip('.')}.")
     return out
 
 

@@ -1,0 +1,288 @@
+"""The run store: migrations, save and lookups, confirmations, and the round trip of a run."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from recon_cli import store
+from recon_cli.errors import InputError, RunNotFound
+from recon_cli.result import ReconResult
+
+
+def _with_run_id(result: ReconResult, run_id: str) -> ReconResult:
+    summary = result.summary.model_copy(update={"run_id": run_id})
+    return dataclasses.replace(result, summary=summary)
+
+
+@pytest.fixture
+def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    """An empty store in a fresh folder."""
+    connection = store.open_store(tmp_path / "store" / "recon.db")
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def saved(conn: sqlite3.Connection, tiny_result: ReconResult) -> sqlite3.Connection:
+    """The store with the tiny run saved in it."""
+    store.save_run(conn, tiny_result)
+    return conn
+
+
+def test_resolve_store_path(tmp_path: Path, recon_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--store wins, then RECON_HOME, then ./.recon."""
+    assert store.resolve_store_path(tmp_path / "x.db") == tmp_path / "x.db"
+    assert store.resolve_store_path(None) == recon_home / "recon.db"
+    monkeypatch.delenv("RECON_HOME")
+    assert store.resolve_store_path(None) == Path(".recon") / "recon.db"
+
+
+def test_migrates_from_empty(conn: sqlite3.Connection) -> None:
+    """A new store gets every migration, and user_version counts them."""
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"runs", "lines", "evidence", "missing", "rejects", "confirmations"} <= tables
+
+
+def test_reopening_applies_nothing_new(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening an up-to-date store runs no migration."""
+    path = tmp_path / "recon.db"
+    store.open_store(path).close()
+    ran: list[str] = []
+    monkeypatch.setattr(store, "MIGRATIONS", [lambda db: ran.append("again")] * len(store.MIGRATIONS))
+    conn = store.open_store(path)
+    assert ran == []
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
+    conn.close()
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    """A file that is not SQLite is an input error naming the file."""
+    path = tmp_path / "recon.db"
+    path.write_text("hello, I am a CSV\n" * 100)
+    with pytest.raises(InputError, match=r"recon\.db is not a recon run store"):
+        store.open_store(path)
+
+
+def test_newer_store(tmp_path: Path) -> None:
+    """A store written by a newer recon is refused rather than misread."""
+    path = tmp_path / "recon.db"
+    newer = sqlite3.connect(path)
+    newer.execute(f"PRAGMA user_version = {len(store.MIGRATIONS) + 1}")
+    newer.close()
+    with pytest.raises(InputError, match="upgrade recon"):
+        store.open_store(path)
+
+
+def test_run_ids_sort_by_time() -> None:
+    """Ids made one after another sort in the order they were made."""
+    ids = [store.new_run_id() for _ in range(200)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+    assert len(ids[0]) == len("20261125T021503123456Z-3fa2")
+
+
+def test_save_then_list_and_load_summary(saved: sqlite3.Connection, tiny_result: ReconResult) -> None:
+    """A saved run is listed, newest first, and its summary comes back whole."""
+    later = _with_run_id(tiny_result, store.new_run_id())
+    store.save_run(saved, later)
+    runs = store.list_runs(saved)
+    assert [r.run_id for r in runs] == [later.summary.run_id, tiny_result.summary.run_id]
+    assert store.load_summary(saved) == later.summary
+    assert store.load_summary(saved, tiny_result.summary.run_id) == tiny_result.summary
+
+
+def test_no_runs_yet(conn: sqlite3.Connection) -> None:
+    """An empty store says how to make a run; an unknown run id says how to list them."""
+    with pytest.raises(RunNotFound, match="no runs stored yet"):
+        store.load_summary(conn)
+    with pytest.raises(RunNotFound, match="`recon runs` lists them"):
+        store.load_summary(conn, "20990101T000000000000Z-0000")
+
+
+def test_stored_types(saved: sqlite3.Connection) -> None:
+    """Money is the exact decimal as text, rows are integers, and a missing value is NULL."""
+    row = saved.execute("SELECT subtotal, typeof(subtotal), typeof(\"row\"), matched_subscription_id, "
+                        "residual, evidence FROM lines WHERE line_id = 'G000123456-5'").fetchone()
+    assert row == ("-15.00", "text", "integer", None, None, "")
+
+
+def test_explain_by_line_id(saved: sqlite3.Connection) -> None:
+    """A line id finds its line and the evidence records it names."""
+    found = store.find_explanation(saved, "g000123456-3")
+    assert found.matched_by == "line_id"
+    assert [line["line_id"] for line in found.lines] == ["G000123456-3"]
+    assert found.lines[0]["row"] == 3
+    assert found.lines[0]["quantity_delta"] == "-2"
+    assert [e.change_id for e in found.evidence] == ["LCL-1001"]
+    assert found.evidence[0].initiated_by == "jane@reseller.com"
+    assert found.period == "2026-10"
+
+
+def test_explain_by_subscription_id_any_case(saved: sqlite3.Connection) -> None:
+    """A subscription id matches whatever its case, with the same evidence."""
+    found = store.find_explanation(saved, "BBBB-2")
+    assert found.matched_by == "subscription_id"
+    assert [line["line_id"] for line in found.lines] == ["G000123456-3"]
+    assert [e.change_id for e in found.evidence] == ["LCL-1001"]
+    assert found.missing is None and found.confirmation is None
+
+
+def test_explain_missing_subscription(saved: sqlite3.Connection) -> None:
+    """A subscription absent from the invoice answers with its missing entry."""
+    found = store.find_explanation(saved, "EEEE-5")
+    assert found.lines == []
+    assert found.missing is not None
+    assert found.missing["reason"] == "not_on_invoice"
+    assert found.missing["expected_amount"] == "38.40"
+
+
+def test_explain_unknown_id(saved: sqlite3.Connection) -> None:
+    """An id that is neither a line nor a subscription is RunNotFound."""
+    with pytest.raises(RunNotFound, match="no line or subscription 'nope'"):
+        store.find_explanation(saved, "nope")
+
+
+def test_lookups_use_indexes(saved: sqlite3.Connection) -> None:
+    """Explain's lookups search indexes, never scan the lines of a million-line run."""
+    queries = [(f"{store._LINE_SELECT} WHERE run_id = ? AND line_id = ?", ("r", "x")),
+               (store._SUBSCRIPTION_LINES, ("r", "x", "r", "x")),
+               ("SELECT * FROM evidence WHERE run_id = ? AND subscription_id IN (?, ?)", ("r", "x", "y")),
+               ("SELECT * FROM missing WHERE run_id = ? AND subscription_id = ?", ("r", "x"))]
+    for sql, params in queries:
+        plan = [row[3] for row in saved.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+        assert any(step.startswith("SEARCH") for step in plan), plan
+        assert not any(step.startswith("SCAN") for step in plan), plan
+
+
+def test_confirm_then_unconfirm(saved: sqlite3.Connection, tiny_result: ReconResult) -> None:
+    """Confirming changes the lines and counts; unconfirming restores both exactly."""
+    before = store.find_explanation(saved, "cccc-3").lines[0]
+    confirmation = store.confirm(saved, "G000123456-4", note="customer agreed", by="ana")
+    assert (confirmation.subscription_id, confirmation.line_id) == ("cccc-3", "G000123456-4")
+    assert (confirmation.provider_quantity, confirmation.subscription_quantity) == ("5", "4")
+    line = store.find_explanation(saved, "CCCC-3").lines[0]
+    assert (line["status"], line["reason"], line["money_at_risk"]) == ("confirmed", "confirmed", "0")
+    assert str(line["explanation"]).endswith(": customer agreed.")
+    assert "Confirmed by ana on " in str(line["explanation"])
+    summary = store.load_summary(saved)
+    assert summary.status_counts == {"confirmed": 1, "explained": 1, "matched": 1, "unmatched": 1}
+    assert summary.subtotal_by_status["USD"]["confirmed"] == "150.00"
+    assert summary.needs_attention == 2
+    assert summary.money_at_risk == {"USD": "15.00"}
+    assert store.load_confirmations(saved) == [confirmation]
+    assert store.find_explanation(saved, "G000123456-4").confirmation == confirmation
+
+    assert store.unconfirm(saved, "CCCC-3") == confirmation
+    assert store.find_explanation(saved, "cccc-3").lines[0] == before
+    assert store.load_summary(saved) == tiny_result.summary
+    assert store.load_confirmations(saved) == []
+    with pytest.raises(RunNotFound, match="nothing is confirmed"):
+        store.unconfirm(saved, "cccc-3")
+
+
+def test_reconfirm_replaces_the_note(saved: sqlite3.Connection, tiny_result: ReconResult) -> None:
+    """A second confirmation replaces the first and still unconfirms to the original."""
+    store.confirm(saved, "cccc-3", note="first", by="ana")
+    second = store.confirm(saved, "cccc-3", note="second", by="bo")
+    assert store.load_confirmations(saved) == [second]
+    explanation = str(store.find_explanation(saved, "cccc-3").lines[0]["explanation"])
+    assert "first" not in explanation and explanation.endswith("Confirmed by bo on "
+                                                               f"{second.confirmed_at[:10]}: second.")
+    assert store.load_summary(saved).status_counts["confirmed"] == 1
+    store.unconfirm(saved, "cccc-3")
+    assert store.load_summary(saved) == tiny_result.summary
+
+
+def test_confirm_unmatched_keys_on_invoice_subscription(saved: sqlite3.Connection) -> None:
+    """An unmatched line is confirmed under the invoice's own subscription id."""
+    confirmation = store.confirm(saved, "G000123456-5", note="internal tenant", by="ana")
+    assert confirmation.subscription_id == "dddd-4"
+    summary = store.load_summary(saved)
+    assert "unmatched" not in summary.status_counts
+    assert "unmatched" not in summary.subtotal_by_status["USD"]
+    assert summary.money_at_risk == {"USD": "30.00"}
+
+
+def test_confirm_missing_subscription(saved: sqlite3.Connection) -> None:
+    """A subscription missing from the invoice has no line to confirm: an input error."""
+    with pytest.raises(InputError, match="nothing to confirm"):
+        store.confirm(saved, "eeee-5", note="billed elsewhere", by="ana")
+    assert store.load_confirmations(saved) == []
+
+
+def test_unconfirm_outside_the_run(saved: sqlite3.Connection, tiny_result: ReconResult) -> None:
+    """A confirmation can be withdrawn from a run that does not show the subscription."""
+    confirmation = store.confirm(saved, "cccc-3", note="ok", by="ana")
+    other = tiny_result.lines[tiny_result.lines["subscription_id"] != "cccc-3"]
+    store.save_run(saved, dataclasses.replace(_with_run_id(tiny_result, store.new_run_id()), lines=other))
+    with pytest.raises(RunNotFound):
+        store.find_explanation(saved, "cccc-3")
+    assert store.unconfirm(saved, "CCCC-3") == confirmation
+    assert store.load_confirmations(saved) == []
+
+
+def test_confirm_unknown_id(saved: sqlite3.Connection) -> None:
+    """Confirming an id the run does not know is RunNotFound, and records nothing."""
+    with pytest.raises(RunNotFound):
+        store.confirm(saved, "nope", note="x", by="ana")
+    assert store.load_confirmations(saved) == []
+
+
+def test_load_result_round_trip(saved: sqlite3.Connection, tiny_result: ReconResult) -> None:
+    """The frames come back as saved: exact Decimals, lists of change ids, integer rows."""
+    loaded = store.load_result(saved)
+    assert loaded.summary == tiny_result.summary
+    assert loaded.invoice_raw is None
+    for name in ("lines", "missing", "evidence", "rejects"):
+        pd.testing.assert_frame_equal(getattr(loaded, name), getattr(tiny_result, name), obj=name)
+    credit = loaded.lines["subtotal"].iloc[3]
+    assert isinstance(credit, Decimal) and str(credit) == "-15.00"
+    assert loaded.lines["evidence"].iloc[1] == ["LCL-1001"]
+
+
+def test_save_is_one_transaction(conn: sqlite3.Connection, tiny_result: ReconResult) -> None:
+    """A save that fails part-way leaves nothing behind."""
+    broken = dataclasses.replace(tiny_result, rejects=tiny_result.rejects.drop(columns="message"))
+    with pytest.raises(KeyError):
+        store.save_run(conn, broken)
+    assert store.list_runs(conn) == []
+    assert conn.execute("SELECT count(*) FROM lines").fetchone() == (0,)
+
+
+def test_carried_over_confirmation(conn: sqlite3.Connection, tiny_result: ReconResult) -> None:
+    """A line saved already confirmed unconfirms to its original when given, else to needing a person."""
+    lines = tiny_result.lines.copy()
+    lines.loc[2, ["status", "reason"]] = ["confirmed", "confirmed"]
+    lines.loc[3, ["status", "reason"]] = ["confirmed", "confirmed"]
+    lines["original_status"] = [None, None, "partially_explained", None]
+    counts = {"confirmed": 2, "explained": 1, "matched": 1}
+    summary = tiny_result.summary.model_copy(update={"status_counts": counts, "needs_attention": 1})
+    store.save_run(conn, dataclasses.replace(tiny_result, lines=lines, summary=summary))
+    store.confirm(conn, "cccc-3", note="ok", by="ana")
+    store.confirm(conn, "dddd-4", note="ok", by="ana")
+    assert store.load_summary(conn).status_counts == counts
+    store.unconfirm(conn, "cccc-3")
+    store.unconfirm(conn, "dddd-4")
+    statuses = [line["status"] for q in ("cccc-3", "dddd-4") for line in store.find_explanation(conn, q).lines]
+    assert statuses == ["partially_explained", "unmatched"]
+    assert store.load_summary(conn).needs_attention == 3
+
+
+def test_explain_leaves_pandas_out(saved: sqlite3.Connection) -> None:
+    """Importing the store and answering `explain` never import pandas (or pyarrow)."""
+    path = saved.execute("PRAGMA database_list").fetchone()[2]
+    code = ("import sys; from pathlib import Path; from recon_cli import store; "
+            "store.find_explanation(store.open_store(Path(sys.argv[1])), 'bbbb-2'); "
+            "print(sorted({'pandas', 'pyarrow'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
