@@ -135,6 +135,7 @@ def test_unmatched_line_is_unbilled_cost(tmp_path: Path) -> None:
                  [subscription("s1", 5)])
     assert line(result, 3)["status"] == "unmatched"
     assert line(result, 3)["match_method"] == "none"
+    assert line(result, 3)["explanation"].startswith("Subscription zz is not in the subscription export")
     assert result.summary.unbilled_cost == {"USD": "20.00"}
 
 

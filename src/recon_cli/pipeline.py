@@ -213,9 +213,9 @@ def _explanations(lines: pd.DataFrame, conditions: list[Any], decided: pd.Series
     fill(unmatched, lambda m: "Subscription " + lines["subscription_id"][m] + " is not in the subscription "
          "export: this cost (" + _texts(lines["subtotal"][m]) + " " + lines["currency"][m] + ") is never re-billed.")
     fill(decided_line, lambda m: decided[m].to_numpy())
-    fill(equal & ~decided_line, lambda m: "Provider and subscription both have " + _quantity_texts(
+    fill(equal & ~decided_line & ~unmatched, lambda m: "Provider and subscription both have " + _quantity_texts(
         provider_quantity[m]) + " (provider as of " + as_of[m] + ").")
-    fill(no_event & ~equal & ~decided_line,
+    fill(no_event & ~equal & ~decided_line & ~unmatched,
          lambda m: "Only credits or reversals for this subscription on the invoice: no seat count to compare.")
     fill(usage & ~unmatched, lambda m: "Usage on subscription " + sub_id[m] + "; quantity rules do not apply "
          "to usage lines.")

@@ -1,0 +1,359 @@
+"""Exports: the JSON contract, the annotated CSV, the finance workbook, atomic writes."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from recon_cli import export, xlsx
+from recon_cli.export import result_to_json, safe_text, write_csv, write_json, write_xlsx
+from recon_cli.models import LINE_FIELDS
+from recon_cli.result import ReconResult
+
+D = Decimal
+REQUIRED_LINE_KEYS = {
+    "line_id", "row", "subscription_id", "customer_name", "product", "charge_type", "kind", "status",
+    "price_status", "provider_quantity", "subscription_quantity", "quantity_delta", "unit_cost",
+    "unit_price", "subtotal", "currency", "match_method", "reason", "explanation", "evidence",
+}
+HYPERLINK = '=HYPERLINK("http://evil","x")'
+
+
+def with_lines(result: ReconResult, **changes: dict[int, object]) -> ReconResult:
+    """A copy of `result` whose lines have some cells replaced: field -> {position: value}."""
+    lines = result.lines.copy()
+    for field, cells in changes.items():
+        lines[field] = lines[field].astype("object")
+        for position, value in cells.items():
+            lines.loc[position, field] = value
+    return dataclasses.replace(result, lines=lines)
+
+
+def invoice_raw() -> pd.DataFrame:
+    """The provider's invoice as load.py reads it: text, own headers, rows 2-6 (row 6 rejected)."""
+    return pd.DataFrame({
+        "InvoiceNumber": ["G000123456"] * 5,
+        "SubscriptionId": ["aaaa-1", "bbbb-2", "cccc-3", "dddd-4", "ffff-6"],
+        "CustomerName": ["Contoso Ltd", "Fabrikam Inc", HYPERLINK, "Northwind", "Wide World"],
+        "SkuId": ["0002", "0002", "0002", "0002", "0002"],
+        "Quantity": ["10", "10", "5", "3", "abc"],
+        "Subtotal": ["220.00", "125.00", "150.00", "-15.00", "1.00"],
+        "__row__": [2, 3, 4, 5, 6],
+    })
+
+
+# --- JSON ---------------------------------------------------------------------------
+
+
+def test_json_has_exactly_the_documented_top_level_keys(tiny_result: ReconResult) -> None:
+    """The document's keys are those of PRODUCT.md §4, in order."""
+    document = result_to_json(tiny_result)
+    assert list(document) == ["run_id", "period", "summary", "lines", "missing_subscriptions", "rejects"]
+    assert document["run_id"] == "20261125T020000Z-abcd"
+    assert document["summary"]["status_counts"]["unexplained"] == 1
+
+
+def test_json_lines_carry_the_required_keys_with_exact_money(tiny_result: ReconResult) -> None:
+    """Every line has the required keys; money is text that sums to the summary total."""
+    lines = result_to_json(tiny_result)["lines"]
+    assert len(lines) == 4
+    for line in lines:
+        assert set(line) >= REQUIRED_LINE_KEYS
+        assert set(line) == set(LINE_FIELDS)
+        assert isinstance(line["subtotal"], str)
+        assert isinstance(line["row"], int)
+        assert isinstance(line["evidence"], list)
+    assert lines[0]["unit_price"] == "26.40"
+    assert lines[1]["quantity_delta"] == "-2"
+    assert lines[1]["evidence"] == ["LCL-1001"]
+    assert lines[3]["provider_quantity"] is None
+    assert lines[3]["as_of"] is None
+    total = sum(D(line["subtotal"]) for line in lines)
+    assert total == D(tiny_result.summary.subtotal_total["USD"])
+
+
+def test_json_missing_and_rejects_entries(tiny_result: ReconResult) -> None:
+    """Missing entries and rejects carry their documented fields."""
+    document = result_to_json(tiny_result)
+    missing = document["missing_subscriptions"][0]
+    assert {"subscription_id", "customer_name", "product", "quantity", "reason"} <= set(missing)
+    assert missing["quantity"] == "8"
+    assert missing["expected_amount"] == "38.40"
+    reject = document["rejects"][0]
+    assert {k: reject[k] for k in ("file", "row", "column", "message")} == {
+        "file": "invoice.csv", "row": 6, "column": "Quantity", "message": "expected a number, found 'abc'"}
+
+
+def test_written_json_equals_the_document_for_awkward_values(
+        tiny_result: ReconResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast file writer gives the same document as result_to_json, across chunk edges."""
+    monkeypatch.setattr(export, "JSON_CHUNK", 3)
+    result = with_lines(
+        tiny_result,
+        customer_name={0: 'Quote " and back\\slash é −', 1: None},
+        product={2: "tab\there, newline\nthere"},
+        unit_price={0: D("1E+1"), 1: D("NaN")},
+        evidence={1: "LCL-1,LCL-2", 2: None},
+    )
+    # Frames built by concat hold their text in several Arrow chunks.
+    result = dataclasses.replace(result, lines=pd.concat([result.lines.iloc[:2], result.lines.iloc[2:]]))
+    target = tmp_path / "run.json"
+    write_json(result, target)
+    written = json.loads(target.read_text(encoding="utf-8"))
+    assert written == result_to_json(result)
+    lines = written["lines"]
+    assert lines[0]["unit_price"] == "10"
+    assert lines[1]["unit_price"] is None
+    assert lines[1]["evidence"] == ["LCL-1", "LCL-2"]
+    assert lines[2]["product"] == "tab\there, newline\nthere"
+
+
+def test_json_of_nullable_integers(tiny_result: ReconResult, tmp_path: Path) -> None:
+    """A nullable integer column with a gap gives null, in the document and in the file."""
+    lines = tiny_result.lines.copy()
+    lines["row"] = pd.array([2, None, 4, 5], dtype="Int64")
+    result = dataclasses.replace(tiny_result, lines=lines)
+    assert [line["row"] for line in result_to_json(result)["lines"]] == [2, None, 4, 5]
+    write_json(result, tmp_path / "rows.json")
+    assert json.loads((tmp_path / "rows.json").read_text()) == result_to_json(result)
+
+
+def test_json_to_stdout(tiny_result: ReconResult, capsys: pytest.CaptureFixture[str]) -> None:
+    """Target "-" writes the document to standard output."""
+    write_json(tiny_result, "-")
+    assert json.loads(capsys.readouterr().out) == result_to_json(tiny_result)
+
+
+def test_json_of_an_empty_run(tiny_result: ReconResult, tmp_path: Path) -> None:
+    """A run without lines still writes a valid document."""
+    empty = dataclasses.replace(tiny_result, lines=tiny_result.lines.iloc[0:0])
+    write_json(empty, tmp_path / "empty.json")
+    assert json.loads((tmp_path / "empty.json").read_text())["lines"] == []
+
+
+# --- CSV --------------------------------------------------------------------------------
+
+
+def read_csv_rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def test_csv_keeps_the_invoice_columns_and_appends_results(tiny_result: ReconResult, tmp_path: Path) -> None:
+    """Provider columns come first, unchanged and in order; recon_ columns follow."""
+    raw = invoice_raw()
+    result = dataclasses.replace(tiny_result, invoice_raw=raw)
+    target = tmp_path / "annotated.csv"
+    write_csv(result, target)
+    assert not target.read_bytes().startswith(b"\xef\xbb\xbf")
+    header, *rows = read_csv_rows(target)
+    provider = [c for c in raw.columns if c != "__row__"]
+    assert header[:len(provider)] == provider
+    assert header[len(provider):] == [column for column, _ in export.CSV_RESULT_COLUMNS]
+    assert [row[:len(provider)] for row in rows] == raw[provider].to_numpy().tolist()
+    by_column = [dict(zip(header, row, strict=True)) for row in rows]
+    assert by_column[2]["CustomerName"] == HYPERLINK  # the provider's value, untouched
+    assert by_column[1]["recon_status"] == "explained"
+    assert by_column[1]["recon_quantity_delta"] == "-2"
+    assert by_column[1]["recon_evidence"] == "LCL-1001"
+    assert by_column[3]["recon_unit_cost"] == "-5.00"  # a number, never prefixed
+    assert by_column[4]["recon_status"] == "rejected"
+    assert by_column[4]["recon_explanation"] == "Quantity: expected a number, found 'abc'"
+
+
+def test_csv_result_text_is_formula_safe(tiny_result: ReconResult, tmp_path: Path) -> None:
+    """Our appended text cannot start a formula; the provider's columns stay as they were."""
+    result = dataclasses.replace(with_lines(tiny_result, explanation={0: "=1+1", 1: "@SUM(A1)"}),
+                                 invoice_raw=invoice_raw())
+    write_csv(result, tmp_path / "out.csv")
+    header, *rows = read_csv_rows(tmp_path / "out.csv")
+    explanation = header.index("recon_explanation")
+    assert rows[0][explanation] == "'=1+1"
+    assert rows[1][explanation] == "'@SUM(A1)"
+
+
+def test_csv_of_a_stored_run_has_the_line_fields(tiny_result: ReconResult, tmp_path: Path) -> None:
+    """Without the invoice (a run from the store), the CSV holds LINE_FIELDS."""
+    write_csv(tiny_result, tmp_path / "lines.csv")
+    header, *rows = read_csv_rows(tmp_path / "lines.csv")
+    assert header == list(LINE_FIELDS)
+    line = dict(zip(header, rows[2], strict=True))
+    assert line["customer_name"] == "'" + HYPERLINK
+    assert line["subtotal"] == "150.00"
+    assert dict(zip(header, rows[3], strict=True))["unit_cost"] == "-5.00"
+
+
+# --- xlsx -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def workbook(tiny_result: ReconResult, tmp_path: Path) -> openpyxl.Workbook:
+    target = tmp_path / "recon.xlsx"
+    write_xlsx(tiny_result, target)
+    return openpyxl.load_workbook(target)
+
+
+def header_map(sheet: openpyxl.worksheet.worksheet.Worksheet) -> dict[str, int]:
+    return {cell.value: cell.column for cell in sheet[1]}
+
+
+def test_xlsx_sheets_and_their_frame(workbook: openpyxl.Workbook) -> None:
+    """The documented sheets, each data sheet with a bold frozen header and a filter."""
+    assert workbook.sheetnames == ["Summary", "Exceptions", "Lines", "Missing", "Evidence", "Rejects"]
+    for name in workbook.sheetnames[1:]:
+        sheet = workbook[name]
+        assert sheet.freeze_panes == "A2"
+        assert all(cell.font.bold for cell in sheet[1])
+        assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}{sheet.max_row}"
+    assert workbook["Lines"].max_row == 5
+    assert workbook["Lines"].column_dimensions["D"].width > 10
+
+
+def test_xlsx_status_fills_comments_and_money(workbook: openpyxl.Workbook) -> None:
+    """One fill per status, a note on an exception's status cell, money as formatted numbers."""
+    lines = workbook["Lines"]
+    columns = header_map(lines)
+    status_cells = [lines.cell(row, columns["Status"]) for row in range(2, 6)]
+    assert [c.value for c in status_cells] == ["matched", "explained", "unexplained", "unmatched"]
+    assert len({c.fill.fgColor.rgb for c in status_cells}) == 4
+    unexplained = status_cells[2]
+    assert unexplained.comment is not None
+    assert "no change-log record explains it" in unexplained.comment.text
+    assert status_cells[0].comment is None
+    subtotal = lines.cell(5, columns["Subtotal"])
+    assert subtotal.data_type == "n"
+    assert subtotal.value == -15
+    assert subtotal.number_format == xlsx.MONEY_FORMAT
+    assert lines.cell(2, columns["Unit price"]).value == pytest.approx(26.4)
+    assert lines.cell(3, columns["Evidence"]).value == "LCL-1001"
+    exceptions = workbook["Exceptions"]
+    assert [exceptions.cell(r, 1).value for r in (2, 3)] == ["G000123456-4", "G000123456-5"]
+
+
+def test_xlsx_text_never_becomes_a_formula(workbook: openpyxl.Workbook) -> None:
+    """A customer called =HYPERLINK(...) is text with a quote prefix, not a formula."""
+    for name in ("Lines", "Exceptions"):
+        sheet = workbook[name]
+        formulas = [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+        assert formulas == []
+        customer = next(c for c in sheet[header_map(sheet)["Customer"]] if "HYPERLINK" in str(c.value))
+        assert customer.data_type == "s"
+        assert customer.value == "'" + HYPERLINK
+
+
+def test_xlsx_summary_counts_and_legend(workbook: openpyxl.Workbook) -> None:
+    """The summary names the run, the amounts per status and currency, and a legend."""
+    rows: dict[str, tuple[object, ...]] = {}
+    for row in workbook["Summary"].iter_rows(values_only=True):
+        if row[0]:
+            rows.setdefault(row[0], row[1:])  # the first: the legend repeats the status names
+    assert rows["Run id"][0] == "20261125T020000Z-abcd"
+    assert rows["Invoice numbers"][0] == "G000123456"
+    assert rows["unexplained"][:2] == (1, 150)
+    assert rows["Money at risk"][0] == 45
+    assert rows["Rejected rows"][0] == 1
+    legend = [c for c in workbook["Summary"]["A"] if c.value == "partially_explained"]
+    assert legend and legend[-1].fill.fgColor.rgb.endswith(xlsx.STATUS_FILLS["partially_explained"])
+
+
+def test_xlsx_lines_continue_on_more_sheets(tiny_result: ReconResult, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the row limit, lines go on "Lines (2)" and the summary says where."""
+    monkeypatch.setattr(xlsx, "MAX_SHEET_ROWS", 3)  # header + 2 lines per sheet
+    monkeypatch.setattr(xlsx, "MAX_COMMENTS", 1)
+    write_xlsx(tiny_result, tmp_path / "split.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "split.xlsx")
+    assert book.sheetnames[2:4] == ["Lines", "Lines (2)"]
+    sheets = [book["Lines"], book["Lines (2)"]]
+    ids = [row[0] for sheet in sheets for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert ids == [f"G000123456-{row}" for row in (2, 3, 4, 5)]
+    assert book["Lines (2)"].freeze_panes == "A2"
+    notes = [row[0] for row in book["Summary"].iter_rows(values_only=True) if row[0]]
+    assert any("Lines (2)" in note for note in notes)
+    comments = [c for sheet in sheets for row in sheet.iter_rows() for c in row if c.comment]
+    assert len(comments) == 1
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "#N/A"])
+def test_safe_text_quotes_what_a_spreadsheet_would_evaluate(text: str) -> None:
+    """Each formula start (and an error literal) gets a leading quote."""
+    assert safe_text(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["", "Contoso", "a=b", "−2 seats", "#1 customer"])
+def test_safe_text_leaves_plain_text_alone(text: str) -> None:
+    """Ordinary text is unchanged."""
+    assert safe_text(text) == text
+
+
+def test_safe_sheet_titles() -> None:
+    """Sheet titles lose the characters Excel refuses and fit in 31 characters."""
+    assert xlsx.safe_sheet_title("a/b\\c*d?e:f[g]") == "a_b_c_d_e_f_g_"
+    assert len(xlsx.safe_sheet_title("x" * 40)) == 31
+
+
+# --- atomic writes ------------------------------------------------------------------------
+
+
+def _boom(*args: object, **kwargs: object) -> None:
+    raise OSError("disk full")
+
+
+@pytest.mark.parametrize("kind", ["csv", "json", "xlsx"])
+def test_a_failed_write_leaves_the_old_file_and_no_temp(kind: str, tiny_result: ReconResult, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """When writing fails midway, the existing target is untouched and nothing is left over."""
+    target = tmp_path / f"out.{kind}"
+    target.write_text("previous run")
+
+    def half_then_fail(self: object, *args: object, **kwargs: object) -> None:
+        handle = args[0] if args else kwargs.get("path_or_buf")
+        handle.write("partial,")  # type: ignore[union-attr]
+        raise OSError("disk full")
+
+    def lines_then_fail(lines: object, out: object) -> None:
+        out.write(b"partial")  # type: ignore[attr-defined]
+        raise OSError("disk full")
+
+    if kind == "csv":
+        monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_fail)
+        writer = write_csv
+    elif kind == "json":
+        monkeypatch.setattr(export, "_write_lines_json", lines_then_fail)
+        writer = write_json
+    else:
+        monkeypatch.setattr(xlsx.ExcelWriter, "save", _boom)
+        writer = write_xlsx
+    with pytest.raises(OSError, match="disk full"):
+        writer(tiny_result, target)
+    assert target.read_text() == "previous run"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_atomic_write_replaces_and_keeps_the_mode(tmp_path: Path) -> None:
+    """A successful write replaces the file and keeps its permissions."""
+    target = tmp_path / "report.txt"
+    target.write_text("old")
+    os.chmod(target, 0o640)
+    with export.atomic_write(target, "w", encoding="utf-8") as handle:
+        handle.write("new")
+    assert target.read_text() == "new"
+    assert target.stat().st_mode & 0o777 == 0o640
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_importing_export_loads_neither_pandas_nor_openpyxl() -> None:
+    """`recon --help` imports this module: pandas and openpyxl load only when writing."""
+    code = "import sys, recon_cli.export; print('pandas' in sys.modules, 'openpyxl' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
