@@ -18,7 +18,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from recon_cli.models import NEEDS_PERSON, PriceStatus, Status
+from recon_cli.records import NEEDS_PERSON, PriceStatus, Status
 
 if TYPE_CHECKING:
     from recon_cli.formats import TableFormat

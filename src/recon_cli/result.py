@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from recon_cli.models import RunSummary
-
 if TYPE_CHECKING:
     import pandas as pd
+
+    from recon_cli.models import RunSummary
 
 
 @dataclass(frozen=True)

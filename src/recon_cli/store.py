@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recon_cli.errors import InputError, RunNotFound
-from recon_cli.models import (
+from recon_cli.records import (
     EVIDENCE_FIELDS,
     LINE_FIELDS,
     MISSING_FIELDS,
@@ -29,12 +29,13 @@ from recon_cli.models import (
     Confirmation,
     EvidenceRecord,
     Explanation,
-    RunSummary,
 )
-from recon_cli.result import ReconResult
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from recon_cli.models import RunSummary
+    from recon_cli.result import ReconResult
 
 LINE_DECIMALS = frozenset((
     "quantity", "billable_quantity", "provider_quantity", "subscription_quantity", "quantity_delta",
@@ -173,11 +174,15 @@ def _sql_values(column: pd.Series, decimal: bool) -> list[Any]:
 def list_runs(conn: sqlite3.Connection, limit: int = 50) -> list[RunSummary]:
     """The stored runs, newest first."""
     rows = conn.execute("SELECT summary_json FROM runs ORDER BY run_id DESC LIMIT ?", (limit,))
+    from recon_cli.models import RunSummary
+
     return [RunSummary.model_validate_json(row[0]) for row in rows]
 
 
 def load_summary(conn: sqlite3.Connection, run_id: str | None = None) -> RunSummary:
     """The summary of run `run_id`, or of the newest; RunNotFound if there is none."""
+    from recon_cli.models import RunSummary
+
     return RunSummary.model_validate_json(_run(conn, run_id)[3])
 
 
@@ -394,6 +399,8 @@ def load_result(conn: sqlite3.Connection, run_id: str | None = None) -> ReconRes
     finally:
         if collecting:
             gc.enable()
+    from recon_cli.result import ReconResult
+
     return ReconResult(lines=frames["lines"], missing=frames["missing"], evidence=frames["evidence"],
                        rejects=frames["rejects"], summary=summary, invoice_raw=None)
 
