@@ -103,7 +103,8 @@ def test_explained_part_plus_residual_is_the_difference(data: dict[str, Any]) ->
                 for r in result.evidence.to_dict("records")}
     differing = result.lines.loc[result.lines["status"].isin(["explained", "partially_explained", "unexplained"])]
     for record in differing.to_dict("records"):
-        explained = sum((evidence[(record["subscription_id"].lower(), c)] for c in record["evidence"]),
+        # Evidence belongs to the matched subscription (a fallback match has another id than the line's).
+        explained = sum((evidence[(record["matched_subscription_id"].lower(), c)] for c in record["evidence"]),
                         Decimal(0))
         assert explained - record["residual"] == -record["quantity_delta"]
         assert (record["status"] == "explained") == (record["residual"] == 0 and bool(record["evidence"]))
