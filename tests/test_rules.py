@@ -220,6 +220,19 @@ def test_exchange_rate_applies_to_the_cost(tmp_path: Path) -> None:
     assert line(result, 2)["subtotal"] == D("18.46")
 
 
+def test_blank_subscription_currency_follows_each_line(tmp_path: Path) -> None:
+    """A subscription without a currency is compared in its invoice line's currency, whatever the invoice's mix."""
+    invoice = [seat("s1", 1, currency="EUR"), seat("s2", 1), seat("s3", 1)]
+    subs = [subscription("s1", 1, currency=""), subscription("s2", 1, currency=""), subscription("s3", 1)]
+    assert run(tmp_path, invoice, subs).lines["price_status"].tolist() == ["ok", "ok", "ok"]
+
+
+def test_billing_plan_without_term_text_is_a_seat_line(tmp_path: Path) -> None:
+    """A line with a billing frequency, no meter and a blank term is still a licence line."""
+    result = run(tmp_path, [seat("s1", 4, TermAndBillingCycle="")], [subscription("s1", 5)])
+    assert (line(result, 2)["kind"], line(result, 2)["status"]) == ("seat", "unexplained")
+
+
 def test_totals_are_exact_per_currency(tmp_path: Path) -> None:
     """The summary's subtotal per currency equals the sum of the input to the cent."""
     invoice = [seat("s1", 3, "0.10"), seat("s2", 1, "0.20", currency="EUR"), usage("s1", "0.01")]

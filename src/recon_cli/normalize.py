@@ -241,9 +241,10 @@ def normalize_invoice(table: RawTable, fmt: TableFormat, source: Path) -> tuple[
             "for annual billing", regex=False), "annual", "")))
     frame["frequency"] = frequency.astype("str")
     commitment = term.str.contains("commitment|subscription", regex=True)
-    seat = commitment & (frame["frequency"] != "")
     metered = (frame["meter_description"] != "") | (frame["unit_type"] != "") | (
         (term != "") & ~commitment & ~term.str.contains("one-time|onetime|one time|perpetual", regex=True))
+    # A billing plan and no meter is a licence line even when the term text is left blank.
+    seat = (frame["frequency"] != "") & (commitment | ((term == "") & ~metered))
     frame["kind"] = np.where(seat, Kind.SEAT.value, np.where(metered, Kind.USAGE.value, Kind.ONE_TIME.value))
     frame["is_cancel"] = frame["charge_type_key"].isin(list(CANCEL_CHARGE_TYPES))
     # The negative half of an addQuantity/removeQuantity pair, refunds and credits: never a seat count.
@@ -266,7 +267,8 @@ def normalize_subscriptions(table: RawTable, fmt: TableFormat, default_currency:
     import pandas as pd
 
     frame, rejects = normalize_table(table, fmt)
-    frame["currency"] = frame["currency"].str.upper().where(frame["currency"] != "", default_currency)
+    # Blank currency means "the invoice's": compared line by line, so a two-currency invoice is fine.
+    frame["currency"] = frame["currency"].str.upper()
     frequency = _frequency(frame["billing_frequency"])
     frame["frequency"] = frequency.where(frequency != "", "monthly")
     frame["status_key"] = frame["status"].str.strip().str.lower().where(frame["status"] != "", "active")

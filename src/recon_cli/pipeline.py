@@ -86,7 +86,8 @@ def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run
 
     period = inputs.period or match.invoice_period(lines)
     matched_keys = lines.loc[lines["sub_key"] != "", "sub_key"].drop_duplicates()
-    missing = _missing_frame(match.missing_subscriptions(subscriptions, matched_keys, period), period)
+    missing = _missing_frame(match.missing_subscriptions(subscriptions, matched_keys, period), period,
+                             default_currency)
     rejects = pd.concat([r for r in (rejects_invoice, rejects_subs, rejects_changes) if len(r)]
                         or [normalize.empty_rejects()], ignore_index=True)
     evidence = explain.evidence_records(decisions["evidence"])
@@ -303,7 +304,7 @@ def _same_quantity(values: pd.Series, confirmed: str | None) -> pd.Series:
     return values.map(lambda v: v is not None and v == v and v == target).astype(bool)
 
 
-def _missing_frame(missing: pd.DataFrame, period: str | None) -> pd.DataFrame:
+def _missing_frame(missing: pd.DataFrame, period: str | None, default_currency: str) -> pd.DataFrame:
     import pandas as pd
 
     expected = [q * p if p is not None else None for q, p in zip(missing["quantity"], missing["unit_price"],
@@ -317,8 +318,8 @@ def _missing_frame(missing: pd.DataFrame, period: str | None) -> pd.DataFrame:
         "customer_id": missing["customer_id"], "customer_name": missing["customer_name"],
         "product": missing["product"], "quantity": missing["quantity"], "billing_frequency": missing["frequency"],
         "start_date": _date_column(missing["start_date"]), "unit_price": missing["unit_price"],
-        "currency": missing["currency"], "expected_amount": expected, "reason": Reason.NOT_ON_INVOICE.value,
-        "explanation": text,
+        "currency": missing["currency"].where(missing["currency"] != "", default_currency),
+        "expected_amount": expected, "reason": Reason.NOT_ON_INVOICE.value, "explanation": text,
     }, columns=list(MISSING_FIELDS)).reset_index(drop=True)
 
 

@@ -102,8 +102,9 @@ def check_prices(lines: pd.DataFrame, min_margin: Decimal | None) -> pd.DataFram
     # Thousands of subscriptions share a handful of price combinations: decide each combination once.
     memo: dict[tuple[Any, ...], tuple[Decimal | None, str, Decimal | None]] = {}
     decided = []
+    currency_differs = (latest["subscription_currency"] != "") & (latest["currency"] != latest["subscription_currency"])
     for combination in zip(latest["effective_unit_price"], latest["exchange_rate"], latest["unit_price"],
-                           latest["expected_unit_cost"], latest["currency"] != latest["subscription_currency"],
+                           latest["expected_unit_cost"], currency_differs,
                            latest["frequency"], latest["subscription_frequency"], scales, strict=True):
         found = memo.get(combination)
         if found is None:
@@ -129,7 +130,8 @@ def line_price_status(lines: pd.DataFrame) -> pd.Series:
     import pandas as pd
 
     matched = lines["sub_key"] != ""
-    differs = matched & (lines["currency"] != lines["subscription_currency"])
+    sub_currency = lines["subscription_currency"].fillna("")
+    differs = matched & (sub_currency != "") & (lines["currency"] != sub_currency)
     has_price = lines["unit_price"].notna() & matched
     return pd.Series(np.where(differs, PriceStatus.CURRENCY_MISMATCH.value,
                               np.where(has_price, PriceStatus.OK.value, PriceStatus.NO_PRICE.value)),
