@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import sqlite3
 import time
 from collections import Counter
@@ -47,6 +48,7 @@ ORIGINAL_FIELDS = ("original_status", "original_reason", "original_explanation",
 _TABLES = {"lines": (LINE_FIELDS, LINE_DECIMALS), "missing": (MISSING_FIELDS, MISSING_DECIMALS),
            "evidence": (EVIDENCE_FIELDS, frozenset()), "rejects": (REJECT_FIELDS, frozenset())}
 _CHUNK = 100_000  # rows converted and inserted (or read and converted) at a time
+LINE_KEY_SPAN = 10**9  # lines.id = run seq x LINE_KEY_SPAN + spreadsheet row
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = []
 migration = MIGRATIONS.append
@@ -59,17 +61,23 @@ def m001_initial(db: sqlite3.Connection) -> None:
         return ", ".join(f'"{name}" TEXT' for name in names.split())
 
     nocase = "TEXT COLLATE NOCASE"  # subscription GUIDs and line ids compare case-insensitively
-    db.execute("""CREATE TABLE runs (run_id TEXT PRIMARY KEY, created_at TEXT NOT NULL, period TEXT,
-        invoice_file TEXT, line_count INTEGER, needs_attention INTEGER, summary_json TEXT NOT NULL)""")
-    db.execute(f"""CREATE TABLE lines (run_id TEXT NOT NULL, line_id {nocase} NOT NULL, "row" INTEGER,
-        invoice_number TEXT, subscription_id {nocase}, {text('''customer_id customer_name product product_id
-        sku_id charge_type kind billing_frequency order_date charge_start charge_end quantity
+    db.execute("""CREATE TABLE runs (run_id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, created_at TEXT NOT NULL,
+        period TEXT, invoice_file TEXT, line_count INTEGER, needs_attention INTEGER, summary_json TEXT NOT NULL)""")
+    # A line's key is its run's seq x 10^9 + its spreadsheet row: rows arrive in key order, so a
+    # million-line save appends to the table instead of inserting into a random-keyed index, and
+    # `explain LINE-ID` reads the line straight from the key.
+    db.execute(f"""CREATE TABLE lines (id INTEGER PRIMARY KEY, sub_key TEXT NOT NULL, line_id {nocase} NOT NULL,
+        "row" INTEGER, invoice_number TEXT, subscription_id {nocase}, {text('''customer_id customer_name product
+        product_id sku_id charge_type kind billing_frequency order_date charge_start charge_end quantity
         billable_quantity status price_status reason match_method''')}, matched_subscription_id {nocase},
         {text('''provider_quantity subscription_quantity quantity_delta residual as_of unit_cost unit_price
         margin_pct subtotal tax_total total currency money_at_risk explanation evidence original_status
-        original_reason original_explanation original_money_at_risk''')}, PRIMARY KEY (run_id, line_id))""")
-    db.execute("CREATE INDEX lines_by_subscription ON lines (run_id, subscription_id)")
-    db.execute("CREATE INDEX lines_by_matched ON lines (run_id, matched_subscription_id)")
+        original_reason original_explanation original_money_at_risk''')})""")
+    # The one secondary index: the lower-cased subscription a line belongs to (matched, else its own).
+    db.execute("CREATE INDEX lines_by_subscription ON lines (sub_key)")
+    # The invoice's own id of a line matched on customer + product, so that id finds it too.
+    db.execute("CREATE TABLE line_aliases (sub_key TEXT NOT NULL, id INTEGER NOT NULL)")
+    db.execute("CREATE INDEX line_aliases_by_subscription ON line_aliases (sub_key)")
     db.execute(f"""CREATE TABLE evidence (run_id TEXT NOT NULL, change_id TEXT, subscription_id {nocase},
         "row" INTEGER, {text('''effective_date quantity_delta provisioning_status initiated_by
         customer_invoice status_reason evidence_kind''')})""")
@@ -135,27 +143,49 @@ def new_run_id() -> str:
 def save_run(conn: sqlite3.Connection, result: ReconResult) -> None:
     """Store a run in one transaction: summary, lines, evidence, missing subscriptions, rejects."""
     s = result.summary
-    conn.execute("PRAGMA cache_size = -262144")  # 256 MB: the key indexes take random inserts
+    conn.execute("PRAGMA cache_size = -262144")  # 256 MB: the subscription index takes random inserts
     with _transaction(conn):
-        conn.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)", (
-            s.run_id, s.created_at, s.period, s.invoice_file, s.line_count, s.needs_attention,
-            s.model_dump_json()))
-        for table, frame in (("lines", result.lines), ("missing", result.missing),
+        seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").fetchone()[0]
+        conn.execute("INSERT INTO runs (run_id, seq, created_at, period, invoice_file, line_count, "
+                     "needs_attention, summary_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
+                         s.run_id, seq, s.created_at, s.period, s.invoice_file, s.line_count,
+                         s.needs_attention, s.model_dump_json()))
+        lines = _keyed_lines(result.lines, seq)
+        aliases = lines.loc[lines["alias"] != "", ["alias", "id"]]
+        conn.executemany("INSERT INTO line_aliases (sub_key, id) VALUES (?, ?)",
+                         zip(aliases["alias"].tolist(), aliases["id"].tolist(), strict=True))
+        for table, frame in (("lines", lines), ("missing", result.missing),
                              ("evidence", result.evidence), ("rejects", result.rejects)):
             fields, decimals = _TABLES[table]
             fields = (*fields, *(f for f in ORIGINAL_FIELDS if f in frame.columns))
-            sql = f"INSERT INTO {table} (run_id, {_names(fields)}) VALUES (?{', ?' * len(fields)})"
+            if table == "lines":
+                fields = ("id", "sub_key", *fields)
+                sql = f"INSERT INTO lines ({_names(fields)}) VALUES ({', '.join('?' * len(fields))})"
+            else:
+                sql = f"INSERT INTO {table} (run_id, {_names(fields)}) VALUES (?{', ?' * len(fields)})"
             # In slices, so that a million lines never exist as Python objects all at once.
             for start in range(0, len(frame), _CHUNK):
                 part = frame.iloc[start:start + _CHUNK]
                 columns = [_sql_values(part[name], name in decimals) for name in fields]
+                if table != "lines":
+                    columns.insert(0, [s.run_id] * len(part))
                 # zip over converted columns, not itertuples: under pandas 3 a frame rebuilt from
                 # them would infer the str dtype again and turn None back into NaN.
-                conn.executemany(sql, zip([s.run_id] * len(part), *columns, strict=True))
+                conn.executemany(sql, zip(*columns, strict=True))
+
+
+def _keyed_lines(lines: pd.DataFrame, seq: int) -> pd.DataFrame:
+    """The lines with their key (`id`), lower-cased subscription (`sub_key`) and fallback `alias`."""
+    own = lines["subscription_id"].fillna("").astype("str").str.strip().str.lower()
+    matched = lines["matched_subscription_id"].fillna("").astype("str").str.strip().str.lower()
+    sub_key = matched.where(matched != "", own)
+    return lines.assign(id=lines["row"].astype("int64") + seq * LINE_KEY_SPAN, sub_key=sub_key,
+                        alias=own.where(own != sub_key, ""))
 
 
 def _sql_values(column: pd.Series, decimal: bool) -> list[Any]:
     """One frame column as values sqlite3 binds: NULL for missing, text for Decimals and lists."""
+    import numpy as np
     import pandas as pd
     import pyarrow as pa  # type: ignore[import-untyped]
 
@@ -163,9 +193,11 @@ def _sql_values(column: pd.Series, decimal: bool) -> list[Any]:
         return column.tolist()
     if isinstance(column.dtype, pd.StringDtype):  # through arrow: twice as fast as numpy
         return pa.array(column).to_pylist()  # type: ignore[no-any-return]
+    if decimal:  # each distinct amount turned into text once: a million str() calls cost seconds
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+        texts = np.array([*(str(u) for u in uniques), None], dtype=object)
+        return texts[np.where(codes < 0, len(uniques), codes)].tolist()  # type: ignore[no-any-return]
     values = column.to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[call-overload]
-    if decimal:
-        return [None if v is None else str(v) for v in values]
     # `evidence` holds lists of change ids; anything else (a Decimal delta, a date) as its text.
     return [v if v is None or type(v) is str else ",".join(v) if isinstance(v, list) else str(v)
             for v in values]
@@ -186,10 +218,10 @@ def load_summary(conn: sqlite3.Connection, run_id: str | None = None) -> RunSumm
     return RunSummary.model_validate_json(_run(conn, run_id)[3])
 
 
-def _run(conn: sqlite3.Connection, run_id: str | None) -> tuple[str, str | None, str, str]:
-    """(run_id, period, invoice_file, summary_json) of the run asked for, or of the newest."""
-    sql = "SELECT run_id, period, invoice_file, summary_json FROM runs"
-    row: tuple[str, str | None, str, str] | None = (
+def _run(conn: sqlite3.Connection, run_id: str | None) -> tuple[str, str | None, str, str, int]:
+    """(run_id, period, invoice_file, summary_json, seq) of the run asked for, or of the newest."""
+    sql = "SELECT run_id, period, invoice_file, summary_json, seq FROM runs"
+    row: tuple[str, str | None, str, str, int] | None = (
         conn.execute(f"{sql} WHERE run_id = ?", (run_id,)) if run_id
         else conn.execute(f"{sql} ORDER BY run_id DESC LIMIT 1")).fetchone()
     if row is None:
@@ -209,27 +241,32 @@ def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
-_LINE_SELECT = f"SELECT rowid, {_names((*LINE_FIELDS, *ORIGINAL_FIELDS))} FROM lines"
-# A UNION of two index searches: SQLite would not use both indexes for an OR.
-_SUBSCRIPTION_LINES = (f"{_LINE_SELECT} WHERE run_id = ? AND subscription_id = ? UNION "
-                       f'{_LINE_SELECT} WHERE run_id = ? AND matched_subscription_id = ? ORDER BY "row"')
+_LINE_SELECT = f"SELECT id AS rowid, {_names((*LINE_FIELDS, *ORIGINAL_FIELDS))} FROM lines"
+# Lines of one subscription in one run: by the subscription index, plus lines the invoice lists
+# under another id that were matched on customer + product (line_aliases).
+_SUBSCRIPTION_LINES = (f"{_LINE_SELECT} WHERE sub_key = :key AND id BETWEEN :low AND :high UNION "
+                       f"{_LINE_SELECT} WHERE id IN (SELECT id FROM line_aliases WHERE sub_key = :key "
+                       'AND id BETWEEN :low AND :high) ORDER BY "row"')
 
 
-def _find(conn: sqlite3.Connection, run_id: str, query: str, whole: bool = False,
+def _find(conn: sqlite3.Connection, run_id: str, seq: int, query: str, whole: bool = False,
           ) -> tuple[str | None, str, list[dict[str, Any]], list[dict[str, Any]]]:
     """(line id if `query` is one, subscription lower-cased, lines, missing rows) it names.
 
     `whole`: all the lines of a line's subscription rather than the one line.
     """
     query = query.strip()
-    lines = _rows(conn.execute(f"{_LINE_SELECT} WHERE run_id = ? AND line_id = ?", (run_id, query)))
+    span = {"low": seq * LINE_KEY_SPAN, "high": (seq + 1) * LINE_KEY_SPAN - 1}
+    row = re.fullmatch(r".+-(\d{1,9})", query)
+    lines = _rows(conn.execute(f"{_LINE_SELECT} WHERE id = ?", (seq * LINE_KEY_SPAN + int(row[1]),))) if row else []
+    lines = [line for line in lines if line["line_id"].lower() == query.lower()]
     if lines:
         line_id = lines[0]["line_id"]
         key = (lines[0]["matched_subscription_id"] or lines[0]["subscription_id"] or "").lower()
         if whole and key:
-            lines = _rows(conn.execute(_SUBSCRIPTION_LINES, (run_id, key, run_id, key)))
+            lines = _rows(conn.execute(_SUBSCRIPTION_LINES, {"key": key, **span}))
         return line_id, key, lines, []
-    lines = _rows(conn.execute(_SUBSCRIPTION_LINES, (run_id, query, run_id, query)))
+    lines = _rows(conn.execute(_SUBSCRIPTION_LINES, {"key": query.lower(), **span}))
     missing = _rows(conn.execute(f"SELECT {_names(MISSING_FIELDS)} FROM missing "
                                  "WHERE run_id = ? AND subscription_id = ?", (run_id, query)))
     if not lines and not missing:
@@ -243,8 +280,8 @@ def find_explanation(conn: sqlite3.Connection, query: str, run_id: str | None = 
 
     Raises RunNotFound when there is no such run, or the id is neither a line nor a subscription in it.
     """
-    run_id, period, invoice_file, _ = _run(conn, run_id)
-    line_id, key, lines, missing = _find(conn, run_id, query)
+    run_id, period, invoice_file, _, seq = _run(conn, run_id)
+    line_id, key, lines, missing = _find(conn, run_id, seq, query)
     named = list(dict.fromkeys(c for line in lines for c in (line["evidence"] or "").split(",") if c))
     subscriptions = {s for line in lines for s in (line["subscription_id"], line["matched_subscription_id"])
                      if s}
@@ -277,8 +314,8 @@ def confirm(conn: sqlite3.Connection, query: str, note: str, by: str,
     Raises RunNotFound for an unknown run or id; InputError when no invoice line has the id (a
     missing subscription) or the line has no subscription id.
     """
-    run_id, *_ = _run(conn, run_id)
-    line_id, key, lines, _ = _find(conn, run_id, query, whole=True)
+    run_id, *_, seq = _run(conn, run_id)
+    line_id, key, lines, _ = _find(conn, run_id, seq, query, whole=True)
     if not lines or not key:
         raise InputError(f"'{query}' is not on an invoice line with a subscription id, so there is "
                          "nothing to confirm; `recon explain` shows what the run says about it")
@@ -304,7 +341,7 @@ def confirm(conn: sqlite3.Connection, query: str, note: str, by: str,
             original_money_at_risk = COALESCE(original_money_at_risk,
                 CASE WHEN status <> 'confirmed' THEN money_at_risk END),
             status = 'confirmed', reason = 'confirmed', money_at_risk = '0',
-            explanation = COALESCE(original_explanation, explanation, '') || ? WHERE rowid = ?""",
+            explanation = COALESCE(original_explanation, explanation, '') || ? WHERE id = ?""",
                          [(f" Confirmed by {by} on {now[:10]}: {note.rstrip('.')}.", line["rowid"])
                           for line in moved])
         _shift_summary(conn, run_id, [(line, line["status"], "confirmed", "0") for line in moved])
@@ -324,9 +361,9 @@ def unconfirm(conn: sqlite3.Connection, query: str, run_id: str | None = None) -
 
     Raises RunNotFound for an unknown run, or when nothing is confirmed for the id.
     """
-    run_id, *_ = _run(conn, run_id)
+    run_id, *_, seq = _run(conn, run_id)
     try:
-        _, key, lines, _ = _find(conn, run_id, query, whole=True)
+        _, key, lines, _ = _find(conn, run_id, seq, query, whole=True)
     except RunNotFound:  # not in this run: the confirmation is withdrawn all the same
         key, lines = query.strip().lower(), []
     found = _rows(conn.execute("SELECT * FROM confirmations WHERE subscription_id = ?", (key,)))
@@ -344,7 +381,7 @@ def unconfirm(conn: sqlite3.Connection, query: str, run_id: str | None = None) -
         conn.executemany("""UPDATE lines SET status = ?, reason = ?, money_at_risk = ?,
             explanation = COALESCE(original_explanation, explanation), original_status = NULL,
             original_reason = NULL, original_explanation = NULL, original_money_at_risk = NULL
-            WHERE rowid = ?""", [(st, why, money, line["rowid"]) for line, st, why, money in moves])
+            WHERE id = ?""", [(st, why, money, line["rowid"]) for line, st, why, money in moves])
         _shift_summary(conn, run_id, [(line, "confirmed", status, money) for line, status, _, money in moves])
     return Confirmation.model_validate(found[0])
 
@@ -387,13 +424,18 @@ def load_result(conn: sqlite3.Connection, run_id: str | None = None) -> ReconRes
     import pandas as pd
 
     summary = load_summary(conn, run_id)
+    seq = _run(conn, summary.run_id)[4]
     frames = {}
     collecting = gc.isenabled()
     gc.disable()  # a million `evidence` lists would be rescanned again and again (20% of the time)
     try:
         for table, (fields, decimals) in _TABLES.items():
-            cursor = conn.execute(f"SELECT {_names(fields)} FROM {table} WHERE run_id = ? ORDER BY rowid",
-                                  (summary.run_id,))  # rowid: the order the frames were saved in
+            if table == "lines":
+                cursor = conn.execute(f"SELECT {_names(fields)} FROM lines WHERE id BETWEEN ? AND ? ORDER BY id",
+                                      (seq * LINE_KEY_SPAN, (seq + 1) * LINE_KEY_SPAN - 1))
+            else:  # rowid: the order the frames were saved in
+                cursor = conn.execute(f"SELECT {_names(fields)} FROM {table} WHERE run_id = ? ORDER BY rowid",
+                                      (summary.run_id,))
             parts = [_frame(rows, fields, decimals) for rows in iter(partial(cursor.fetchmany, _CHUNK), [])]
             frames[table] = pd.concat(parts, ignore_index=True) if parts else _frame([], fields, decimals)
     finally:
