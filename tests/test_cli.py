@@ -218,3 +218,17 @@ def test_light_commands_do_not_import_pandas_or_openpyxl(argv: list[str], tmp_pa
     assert line.startswith("HEAVY []"), line
     if argv[0] != "runs":
         assert line.endswith("False"), line
+
+
+def test_confirming_a_missing_subscription_stops_it_needing_a_person(tmp_path: Path) -> None:
+    """A subscription absent from the invoice can be confirmed; it stays listed, and the exit code clears."""
+    paths = month(tmp_path, [seat("s1", 5)], [subscription("s1", 5), subscription("elsewhere", 3)])
+    args = [str(paths["invoice"]), str(paths["subscriptions"]), "--quiet"]
+    assert invoke("run", *args)[0] == ExitCode.NEEDS_ATTENTION
+    assert invoke("confirm", "elsewhere", "--note", "billed through another provider", "--by", "ana")[0] == 0
+    target = tmp_path / "r.json"
+    assert invoke("run", *args, "--json", str(target))[0] == ExitCode.OK
+    missing = json.loads(target.read_text())["missing_subscriptions"]
+    assert [(m["subscription_id"], m["reason"]) for m in missing] == [("elsewhere", "confirmed")]
+    assert invoke("unconfirm", "elsewhere")[0] == ExitCode.OK
+    assert invoke("run", *args)[0] == ExitCode.NEEDS_ATTENTION

@@ -227,9 +227,20 @@ def test_confirm_unmatched_keys_on_invoice_subscription(saved: sqlite3.Connectio
 
 
 def test_confirm_missing_subscription(saved: sqlite3.Connection) -> None:
-    """A subscription missing from the invoice has no line to confirm: an input error."""
-    with pytest.raises(InputError, match="nothing to confirm"):
-        store.confirm(saved, "eeee-5", note="billed elsewhere", by="ana")
+    """A missing subscription can be confirmed: listed as confirmed, needing no person; unconfirm undoes it."""
+    before = store.load_summary(saved).needs_attention
+    confirmation = store.confirm(saved, "eeee-5", note="billed elsewhere", by="ana")
+    assert (confirmation.provider_quantity, confirmation.subscription_quantity) == (None, "8")
+    missing = store.find_explanation(saved, "eeee-5").missing
+    assert missing is not None and missing["reason"] == "confirmed"
+    assert str(missing["explanation"]).endswith("Confirmed by ana on " + confirmation.confirmed_at[:10]
+                                                + ": billed elsewhere.")
+    assert store.load_summary(saved).needs_attention == before - 1
+    store.unconfirm(saved, "eeee-5")
+    missing = store.find_explanation(saved, "eeee-5").missing
+    assert missing is not None and missing["reason"] == "not_on_invoice"
+    assert "Confirmed" not in str(missing["explanation"])
+    assert store.load_summary(saved).needs_attention == before
     assert store.load_confirmations(saved) == []
 
 

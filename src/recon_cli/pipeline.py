@@ -88,6 +88,7 @@ def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run
     matched_keys = lines.loc[lines["sub_key"] != "", "sub_key"].drop_duplicates()
     missing = _missing_frame(match.missing_subscriptions(subscriptions, matched_keys, period), period,
                              default_currency)
+    missing = confirm_missing(missing, confirmations)
     rejects = pd.concat([r for r in (rejects_invoice, rejects_subs, rejects_changes) if len(r)]
                         or [normalize.empty_rejects()], ignore_index=True)
     evidence = explain.evidence_records(decisions["evidence"])
@@ -297,6 +298,24 @@ def apply_confirmations(result_lines: pd.DataFrame, lines: pd.DataFrame,
     return out
 
 
+def confirm_missing(missing: pd.DataFrame, confirmations: Sequence[Confirmation]) -> pd.DataFrame:
+    """A confirmed absence stays listed, reason `confirmed`, while the subscription's seats are the same."""
+    held = {c.subscription_id.strip().lower(): c for c in confirmations if c.provider_quantity is None}
+    if missing.empty or not held:
+        return missing
+    reasons, texts = missing["reason"].tolist(), missing["explanation"].tolist()
+    for position, (sub_id, quantity) in enumerate(zip(missing["subscription_id"], missing["quantity"], strict=True)):
+        confirmation = held.get(str(sub_id).strip().lower())
+        if confirmation is None or confirmation.subscription_quantity is None:
+            continue
+        if Decimal(confirmation.subscription_quantity) != quantity:
+            continue
+        reasons[position] = Reason.CONFIRMED.value
+        texts[position] = (f"{texts[position]} Confirmed by {confirmation.confirmed_by} on "
+                           f"{confirmation.confirmed_at[:10]}: {confirmation.note.rstrip('.')}.")
+    return missing.assign(reason=reasons, explanation=texts)
+
+
 def _same_quantity(values: pd.Series, confirmed: str | None) -> pd.Series:
     if confirmed is None:
         return values.isna()
@@ -367,6 +386,7 @@ def summarise(lines: pd.DataFrame, missing: pd.DataFrame, rejects: pd.DataFrame,
                        if v != 0},
         missing_count=len(missing),
         missing_value={k: str(v) for k, v in sorted(_sum_by(missing, ["currency"], "expected_amount").items())},
-        reject_count=len(rejects), needs_attention=needs + len(missing), has_change_log=has_change_log,
+        reject_count=len(rejects), has_change_log=has_change_log,
+        needs_attention=needs + int((missing["reason"] != Reason.CONFIRMED.value).sum()),
         unknown_charge_types=unknown_charge_types, notes=notes,
     )

@@ -49,6 +49,7 @@ _TABLES = {"lines": (LINE_FIELDS, LINE_DECIMALS), "missing": (MISSING_FIELDS, MI
            "evidence": (EVIDENCE_FIELDS, frozenset()), "rejects": (REJECT_FIELDS, frozenset())}
 _CHUNK = 100_000  # rows converted and inserted (or read and converted) at a time
 LINE_KEY_SPAN = 10**9  # lines.id = run seq x LINE_KEY_SPAN + spreadsheet row
+CONFIRMED_SUFFIX = " Confirmed by "
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = []
 migration = MIGRATIONS.append
@@ -311,11 +312,14 @@ def confirm(conn: sqlite3.Connection, query: str, note: str, by: str,
 
     As the pipeline does in later runs (PRODUCT.md §3 rule 9), the subscription's lines that are not
     matched and show the confirmed quantities become `confirmed`, and the run's summary follows.
-    Raises RunNotFound for an unknown run or id; InputError when no invoice line has the id (a
-    missing subscription) or the line has no subscription id.
+    A subscription missing from the invoice can be confirmed too: it stays listed, reason
+    `confirmed`, and no longer needs a person while its quantity stays the same.
+    Raises RunNotFound for an unknown run or id; InputError when the line has no subscription id.
     """
     run_id, *_, seq = _run(conn, run_id)
-    line_id, key, lines, _ = _find(conn, run_id, seq, query, whole=True)
+    line_id, key, lines, missing = _find(conn, run_id, seq, query, whole=True)
+    if not lines and missing:
+        return _confirm_missing(conn, run_id, missing[0], note, by)
     if not lines or not key:
         raise InputError(f"'{query}' is not on an invoice line with a subscription id, so there is "
                          "nothing to confirm; `recon explain` shows what the run says about it")
@@ -348,6 +352,42 @@ def confirm(conn: sqlite3.Connection, query: str, note: str, by: str,
     return confirmation
 
 
+def _confirm_missing(conn: sqlite3.Connection, run_id: str, missing: dict[str, Any], note: str, by: str
+                     ) -> Confirmation:
+    """Accept a subscription's absence from the invoice: it stays listed, no longer needing a person."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    confirmation = Confirmation(
+        subscription_id=str(missing["subscription_id"]).lower(), provider_quantity=None,
+        subscription_quantity=missing["quantity"], note=note, confirmed_by=by, confirmed_at=now, run_id=run_id)
+    with _transaction(conn):
+        fields = Confirmation.model_fields
+        conn.execute(f"INSERT OR REPLACE INTO confirmations ({_names(fields)}) "
+                     f"VALUES ({', '.join(':' + f for f in fields)})", confirmation.model_dump())
+        if missing["reason"] != "confirmed":
+            conn.execute("UPDATE missing SET reason = 'confirmed', explanation = explanation || ? "
+                         "WHERE run_id = ? AND subscription_id = ?",
+                         (f"{CONFIRMED_SUFFIX}{by} on {now[:10]}: {note.rstrip('.')}.", run_id,
+                          missing["subscription_id"]))
+            _shift_missing(conn, run_id, -1)
+    return confirmation
+
+
+def _unconfirm_missing(conn: sqlite3.Connection, run_id: str, missing: dict[str, Any]) -> None:
+    if missing["reason"] == "confirmed":
+        conn.execute("UPDATE missing SET reason = 'not_on_invoice', explanation = ? "
+                     "WHERE run_id = ? AND subscription_id = ?",
+                     (str(missing["explanation"]).split(CONFIRMED_SUFFIX)[0], run_id, missing["subscription_id"]))
+        _shift_missing(conn, run_id, +1)
+
+
+def _shift_missing(conn: sqlite3.Connection, run_id: str, change: int) -> None:
+    summary = load_summary(conn, run_id)
+    needs = summary.needs_attention + change
+    summary = summary.model_copy(update={"needs_attention": needs})
+    conn.execute("UPDATE runs SET summary_json = ?, needs_attention = ? WHERE run_id = ?",
+                 (summary.model_dump_json(), needs, run_id))
+
+
 def _same(line: dict[str, Any], confirmation: Confirmation) -> bool:
     """Whether a line shows the quantities confirmed, compared as numbers ("5" == "5.0")."""
     pairs = ((line["provider_quantity"], confirmation.provider_quantity),
@@ -363,9 +403,9 @@ def unconfirm(conn: sqlite3.Connection, query: str, run_id: str | None = None) -
     """
     run_id, *_, seq = _run(conn, run_id)
     try:
-        _, key, lines, _ = _find(conn, run_id, seq, query, whole=True)
+        _, key, lines, missing = _find(conn, run_id, seq, query, whole=True)
     except RunNotFound:  # not in this run: the confirmation is withdrawn all the same
-        key, lines = query.strip().lower(), []
+        key, lines, missing = query.strip().lower(), [], []
     found = _rows(conn.execute("SELECT * FROM confirmations WHERE subscription_id = ?", (key,)))
     if not found:
         raise RunNotFound(f"nothing is confirmed for '{query}'; `recon explain {query}` shows its status")
@@ -378,6 +418,8 @@ def unconfirm(conn: sqlite3.Connection, query: str, run_id: str | None = None) -
                       line["original_money_at_risk"] or line["money_at_risk"]))
     with _transaction(conn):
         conn.execute("DELETE FROM confirmations WHERE subscription_id = ?", (key,))
+        if missing and not lines:
+            _unconfirm_missing(conn, run_id, missing[0])
         conn.executemany("""UPDATE lines SET status = ?, reason = ?, money_at_risk = ?,
             explanation = COALESCE(original_explanation, explanation), original_status = NULL,
             original_reason = NULL, original_explanation = NULL, original_money_at_risk = NULL
