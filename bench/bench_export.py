@@ -1,12 +1,18 @@
-"""Time the three writers on a synthetic run: `python bench/bench_export.py [--lines N]`.
+"""Time the three writers on a run: `python bench/bench_export.py [--lines N]`.
+
+Synthetic by default (N lines, 5% needing a person). With `--run DIR` (a folder written by
+`recon sample DIR --lines N`), a real `reconcile()` of that month instead, after changing
+the seats of a `--exceptions` share of its subscriptions so that many lines need a person.
 
 Not a test (STYLE rule 22: speed targets live in bench/). Target: the xlsx of a
-100,000-line run in under 10 seconds; JSON for a million lines in a few seconds.
+100,000-line run with 5% exceptions in under 10 seconds; JSON for a million lines in a
+few seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import random
 import tempfile
 import time
@@ -78,13 +84,38 @@ def synthetic_result(n: int, seed: int = 7) -> ReconResult:
     return ReconResult(lines=lines, summary=summary, invoice_raw=raw, **empty)
 
 
+def sample_result(folder: Path, share: float, seed: int = 7) -> ReconResult:
+    """A real reconcile() of a `recon sample` month whose subscriptions lost one seat on
+    `share` of them (picked at random): those lines become unexplained differences."""
+    from recon_cli.pipeline import RunInputs, reconcile
+
+    rng = random.Random(seed)
+    with (folder / "subscriptions.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    quantity = rows[0].index("quantity")
+    for row in rows[1:]:
+        if rng.random() < share and row[quantity].isdigit() and int(row[quantity]) > 1:
+            row[quantity] = str(int(row[quantity]) - 1)
+    with tempfile.TemporaryDirectory() as work:
+        subscriptions = Path(work) / "subscriptions.csv"
+        with subscriptions.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle, lineterminator="\n").writerows(rows)
+        return reconcile(RunInputs(invoice=folder / "invoice.csv", subscriptions=subscriptions,
+                                   changes=folder / "changes.csv"), run_id="bench")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--run", type=Path, help="a folder written by `recon sample`")
+    parser.add_argument("--exceptions", type=float, default=0.05,
+                        help="with --run: the share of subscriptions given a difference")
     args = parser.parse_args()
     started = time.perf_counter()
-    result = synthetic_result(args.lines)
-    print(f"built {args.lines:,} lines in {time.perf_counter() - started:.2f} s")
+    result = sample_result(args.run, args.exceptions) if args.run else synthetic_result(args.lines)
+    needs = int(result.lines["status"].isin(["unexplained", "partially_explained", "unmatched"]).sum())
+    print(f"built {len(result.lines):,} lines ({needs:,} needing a person, "
+          f"{needs / max(1, len(result.lines)):.1%}) in {time.perf_counter() - started:.2f} s")
     with tempfile.TemporaryDirectory() as folder:
         for name, writer in (("xlsx", write_xlsx), ("csv", write_csv), ("json", write_json)):
             target = Path(folder) / f"recon.{name}"

@@ -233,7 +233,7 @@ def test_xlsx_status_fills_comments_and_money(workbook: openpyxl.Workbook) -> No
     subtotal = lines.cell(5, columns["Subtotal"])
     assert subtotal.data_type == "n"
     assert subtotal.value == -15
-    assert subtotal.number_format == xlsx.MONEY_FORMAT
+    assert subtotal.number_format == '#,##0.00 "USD"'
     assert lines.cell(2, columns["Unit price"]).value == pytest.approx(26.4)
     assert lines.cell(3, columns["Evidence"]).value == "LCL-1001"
     exceptions = workbook["Exceptions"]
@@ -282,6 +282,97 @@ def test_xlsx_lines_continue_on_more_sheets(tiny_result: ReconResult, tmp_path: 
     assert any("Lines (2)" in note for note in notes)
     comments = [c for sheet in sheets for row in sheet.iter_rows() for c in row if c.comment]
     assert len(comments) == 1
+
+
+def resolve(book: openpyxl.Workbook, location: str) -> openpyxl.cell.Cell:
+    """The cell an internal hyperlink location ("'Lines (2)'!A3") points at."""
+    sheet, _, ref = location.rpartition("!")
+    return book[sheet.strip("'").replace("''", "'")][ref]
+
+
+def test_xlsx_exceptions_link_to_their_lines(workbook: openpyxl.Workbook) -> None:
+    """Each Exceptions row's line id links inside the workbook to that line's row on Lines."""
+    exceptions = workbook["Exceptions"]
+    links = [exceptions.cell(row, 1) for row in range(2, exceptions.max_row + 1)]
+    assert [cell.value for cell in links] == ["G000123456-4", "G000123456-5"]
+    assert [cell.hyperlink.location for cell in links] == ["'Lines'!A4", "'Lines'!A5"]
+    for cell in links:
+        assert cell.hyperlink.target is None  # no external address, only a place in the workbook
+        assert resolve(workbook, cell.hyperlink.location).value == cell.value
+        assert cell.font.underline == "single"
+    assert not [c for row in workbook["Lines"].iter_rows() for c in row if c.hyperlink]
+
+
+def test_xlsx_links_reach_lines_on_continuation_sheets(tiny_result: ReconResult, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """When Lines is split, a link goes to the continuation sheet holding the line."""
+    monkeypatch.setattr(xlsx, "MAX_SHEET_ROWS", 3)  # header + 2 lines per sheet
+    write_xlsx(tiny_result, tmp_path / "split.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "split.xlsx")
+    cells = [book["Exceptions"][f"A{row}"] for row in (2, 3)]
+    linked = {c.value: c.hyperlink.location for c in cells if c.value}
+    assert linked == {"G000123456-4": "'Lines (2)'!A2", "G000123456-5": "'Lines (2)'!A3"}
+    for line_id, location in linked.items():
+        assert resolve(book, location).value == line_id
+    assert xlsx.line_location(["Lines", "Lines (2)"], 1) == "'Lines'!A3"
+
+
+def test_xlsx_money_carries_its_currency(tiny_result: ReconResult, tmp_path: Path) -> None:
+    """Money cells are formatted in their line's currency on every sheet; a code that is not
+    three letters gets the bare money format, never text inside the format."""
+    result = with_lines(tiny_result, currency={1: "EUR", 3: 'US"D'})
+    summary = result.summary.model_copy(update={"money_at_risk": {"USD": "30.00", "EUR": "1.00"}})
+    write_xlsx(dataclasses.replace(result, summary=summary), tmp_path / "money.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "money.xlsx")
+    lines = book["Lines"]
+    columns = header_map(lines)
+    formats = [lines.cell(row, columns["Subtotal"]).number_format for row in range(2, 6)]
+    assert formats == ['#,##0.00 "USD"', '#,##0.00 "EUR"', '#,##0.00 "USD"', xlsx.MONEY_FORMAT]
+    assert lines.cell(3, columns["Unit price"]).number_format == '#,##0.00 "EUR"'
+    assert book["Missing"]["K2"].number_format == '#,##0.00 "USD"'
+    exceptions = book["Exceptions"]
+    assert exceptions.cell(2, header_map(exceptions)["At risk"]).number_format == '#,##0.00 "USD"'
+    risk = next(row for row in book["Summary"].iter_rows() if row[0].value == "Money at risk")
+    amounts = {cell.number_format: cell.value for cell in risk[1:] if cell.value is not None}
+    assert amounts == {'#,##0.00 "EUR"': 1, '#,##0.00 "USD"': 30}
+    assert xlsx.money_format(" usd ") == '#,##0.00 "USD"'
+
+
+def customer_rows(book: openpyxl.Workbook) -> list[dict[str, object]]:
+    """The Summary's customer table as dicts keyed by its header."""
+    rows = list(book["Summary"].iter_rows(values_only=True))
+    start = next(i for i, row in enumerate(rows) if row[0] == "Customers, most money at risk first") + 1
+    header = [h for h in rows[start] if h]
+    return [dict(zip(header, row, strict=False)) for row in rows[start + 1:]]
+
+
+def test_xlsx_summary_has_a_customer_table_by_money_at_risk(workbook: openpyxl.Workbook) -> None:
+    """One row per customer: lines, subtotal, lines needing a person, money at risk; most
+    at risk first, then by subtotal; names stay formula-safe; the table has a filter."""
+    rows = customer_rows(workbook)
+    assert [(r["Customer"], r["Lines"], r["Subtotal USD"], r["Needs a person"], r["At risk USD"])
+            for r in rows] == [
+        ("'" + HYPERLINK, 1, 150, 1, 30), ("Northwind", 1, -15, 1, 15),
+        ("Contoso Ltd", 1, 220, 0, 0), ("Fabrikam Inc", 1, 125, 0, 0)]
+    assert rows[0]["Customer ID"] == "cust-1"
+    summary = workbook["Summary"]
+    assert summary.auto_filter.ref == f"A{summary.max_row - 4}:F{summary.max_row}"
+    cell = summary.cell(summary.max_row, 3)
+    assert cell.data_type == "n"
+    assert cell.number_format == '#,##0.00 "USD"'
+
+
+def test_xlsx_customer_table_groups_lines_and_currencies(tiny_result: ReconResult, tmp_path: Path) -> None:
+    """Lines of one customer add up, exactly; each currency gets its own columns."""
+    result = with_lines(tiny_result, customer_name={1: "Contoso Ltd", 3: "Contoso Ltd"},
+                        currency={3: "EUR"}, subtotal={0: D("0.10"), 1: D("0.20")})
+    write_xlsx(result, tmp_path / "customers.xlsx")
+    rows = {r["Customer"]: r for r in customer_rows(openpyxl.load_workbook(tmp_path / "customers.xlsx"))}
+    contoso = rows["Contoso Ltd"]
+    assert (contoso["Lines"], contoso["Needs a person"]) == (3, 1)
+    assert D(str(contoso["Subtotal USD"])) == D("0.30")
+    assert (contoso["Subtotal EUR"], contoso["At risk EUR"], contoso["At risk USD"]) == (-15, 15, 0)
+    assert rows["'" + HYPERLINK]["Subtotal EUR"] is None
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "#N/A"])
@@ -357,3 +448,13 @@ def test_importing_export_loads_neither_pandas_nor_openpyxl() -> None:
     code = "import sys, recon_cli.export; print('pandas' in sys.modules, 'openpyxl' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_xlsx_of_an_empty_run(tiny_result: ReconResult, tmp_path: Path) -> None:
+    """A run without lines still writes every sheet, with an empty customer table."""
+    empty = dataclasses.replace(tiny_result, lines=tiny_result.lines.iloc[0:0])
+    write_xlsx(empty, tmp_path / "empty.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "empty.xlsx")
+    assert book.sheetnames == ["Summary", "Exceptions", "Lines", "Missing", "Evidence", "Rejects"]
+    assert customer_rows(book) == []
+    assert book["Lines"].max_row == 1

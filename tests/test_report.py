@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -12,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
+from click.testing import CliRunner
 from rich.console import Console, RenderableType
 
 from recon_cli import report
+from recon_cli.cli import cli
 from recon_cli.models import (
     LINE_FIELDS,
     Confirmation,
@@ -22,9 +26,12 @@ from recon_cli.models import (
     Explanation,
     RunSummary,
 )
+from recon_cli.pipeline import RunInputs, reconcile
 from recon_cli.result import ReconResult
 
 GOLDEN = Path(__file__).parent / "golden"
+ROOT = Path(__file__).parent.parent
+SAMPLE = ROOT / "sample_data"
 SAVED = {"store": ".recon/recon.db", "run": "20261125T020000Z-abcd", "xlsx": "october.xlsx"}
 
 
@@ -72,6 +79,63 @@ def evidence(result: ReconResult) -> list[EvidenceRecord]:
 def test_run_report_golden(tiny_result: ReconResult) -> None:
     """The run summary of the tiny result matches tests/golden/run_report.txt."""
     assert_golden("run_report.txt", render(report.run_report(tiny_result, SAVED)))
+
+
+def sample_run(monkeypatch: pytest.MonkeyPatch) -> ReconResult:
+    """A real reconcile() of sample_data/ with a fixed run id, its paths relative to the repo."""
+    monkeypatch.chdir(ROOT)
+    inputs = RunInputs(invoice=Path("sample_data/invoice.csv"), subscriptions=Path("sample_data/subscriptions.csv"),
+                       changes=Path("sample_data/changes.csv"), min_margin=Decimal("10"))
+    return reconcile(inputs, run_id="golden")
+
+
+def test_run_report_of_the_sample_month_golden(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report of a real run of sample_data/ matches tests/golden/run_report_sample.txt."""
+    result = sample_run(monkeypatch)
+    saved = {"store": ".recon/recon.db", "run": result.summary.run_id, "xlsx": "october.xlsx"}
+    text = render(report.run_report(result, saved))
+    assert "run golden" in text
+    assert_golden("run_report_sample.txt", text)
+
+
+# SGR parameters that set a colour (foreground, background, bright, 256 and true colour).
+COLOR_CODES = {*map(str, range(30, 39)), *map(str, range(40, 49)), *map(str, range(90, 98)),
+               *map(str, range(100, 108))}
+
+
+def colors(text: str) -> set[str]:
+    """The colour codes in `text`'s escape sequences (bold, dim and resets are not colours)."""
+    return {code for params in re.findall(r"\x1b\[([0-9;]*)m", text) for code in params.split(";")
+            if code in COLOR_CODES}
+
+
+def test_run_report_respects_no_color(tiny_result: ReconResult, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal the report is coloured, unless NO_COLOR is set; off a terminal it is plain."""
+    def on_terminal() -> str:
+        console = Console(width=100, file=io.StringIO(), force_terminal=True, color_system="truecolor")
+        console.print(report.run_report(tiny_result, SAVED))
+        return console.file.getvalue()  # type: ignore[attr-defined]
+
+    assert colors(on_terminal())
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = on_terminal()
+    assert "\x1b[" in plain  # still a terminal: bold stays
+    assert not colors(plain)
+    monkeypatch.delenv("NO_COLOR")
+    assert "\x1b" not in render(report.run_report(tiny_result, SAVED))
+
+
+@pytest.mark.parametrize("no_color", ["", "1"])
+def test_recon_run_honours_no_color(no_color: str, tmp_path: Path) -> None:
+    """`recon run` builds its Console from the environment: FORCE_COLOR colours the report,
+    NO_COLOR takes the colours out again."""
+    env = {"FORCE_COLOR": "1", "NO_COLOR": no_color, "COLUMNS": "100"}
+    result = CliRunner().invoke(cli, ["run", str(SAMPLE / "invoice.csv"), str(SAMPLE / "subscriptions.csv"),
+                                      "--changes", str(SAMPLE / "changes.csv"), "--store", str(tmp_path / "r.db")],
+                                env=env)
+    assert result.exit_code == 1, result.output
+    assert "Needs a person" in result.stdout
+    assert bool(colors(result.stdout)) == (not no_color)
 
 
 def test_run_report_cuts_long_lists(tiny_result: ReconResult) -> None:
