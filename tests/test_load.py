@@ -6,12 +6,13 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from builders import NCE_COLUMNS, SUBSCRIPTION_COLUMNS, month, seat, subscription, write_csv
 from recon_cli.errors import InputError
 from recon_cli.formats.nce import NCE, seat_subtotal, usage_subtotal
-from recon_cli.load import detect_invoice_format, read_table
+from recon_cli.load import RawTable, detect_invoice_format, read_table, split_workbook
 from recon_cli.normalize import normalize_invoice
 from recon_cli.pipeline import RunInputs, reconcile
 
@@ -158,3 +159,46 @@ def test_provider_rounding_truncates_toward_zero() -> None:
 def test_nce_declares_all_47_documented_columns() -> None:
     """The NCE format declares the 47 documented columns in order."""
     assert [c.source for c in NCE.columns] == NCE_COLUMNS
+
+
+def _sheet(name: str, headers: list[str]) -> RawTable:
+    return RawTable(frame=pd.DataFrame({h: ["x"] for h in headers}).assign(__row__=[2]), file="book.xlsx",
+                    sheet=name, kind="xlsx")
+
+
+@pytest.mark.parametrize("sheets, subscriptions, changes", [
+    ({"Subscriptions": ["subscription_id"], "License Change Logs": ["change_id"]}, "Subscriptions",
+     "License Change Logs"),
+    ({"Read me": ["note"], "Export": ["Subscription ID", "Quantity"], "LCL": ["Name"]}, "Export", "LCL"),
+    ({"Change Log": ["change_id"], "Sheet2": ["a"], "My subscriptions": ["b"]}, "My subscriptions", "Change Log"),
+    ({"Sheet1": ["subscription_id"]}, "Sheet1", None),
+])
+def test_split_workbook_matches_sheet_names_loosely(sheets: dict[str, list[str]], subscriptions: str,
+                                                    changes: str | None) -> None:
+    """The change log is the sheet named like one; subscriptions by name, else by a subscription id column."""
+    found_subs, found_changes = split_workbook({name: _sheet(name, headers) for name, headers in sheets.items()})
+    assert found_subs.sheet == subscriptions
+    assert (found_changes.sheet if found_changes else None) == changes
+
+
+def test_gzip_csv_reads_like_the_csv(tmp_path: Path) -> None:
+    """invoice.csv.gz is decompressed and read as the CSV inside; messages keep the file's own name."""
+    import gzip
+
+    plain = write_csv(tmp_path / "invoice.csv", NCE_COLUMNS, [seat("s1", 5)])
+    packed = tmp_path / "invoice.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    table = read_table(packed)
+    frame, rejects = normalize_invoice(table, detect_invoice_format(table), packed)
+    assert table.file == "invoice.csv.gz" and rejects.empty
+    assert frame["line_id"].tolist() == ["G000000001-2"] and frame["subtotal"].tolist() == [Decimal("50.00")]
+
+
+def test_nce_file_missing_its_subscription_column_names_it(tmp_path: Path) -> None:
+    """An NCE export without SubscriptionId is refused naming that column, not as an unknown file."""
+    columns = [c for c in NCE_COLUMNS if c != "SubscriptionId"]
+    path = write_csv(tmp_path / "invoice.csv", columns, [{k: v for k, v in seat("s1", 5).items()
+                                                          if k != "SubscriptionId"}])
+    with pytest.raises(InputError, match="'SubscriptionId' not found") as caught:
+        detect_invoice_format(read_table(path))
+    assert "the columns are: PartnerId" in str(caught.value)

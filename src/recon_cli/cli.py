@@ -20,6 +20,7 @@ from recon_cli import __version__
 from recon_cli.errors import ConfigError, ExitCode, ReconError
 
 FAIL_ON = ("unexplained", "any", "never")
+DATE_FORMATS = ("MDY", "DMY")
 
 
 class ReconGroup(click.Group):
@@ -106,13 +107,16 @@ def _console(stderr: bool = False) -> Any:
 
 
 @cli.command()
-@click.argument("invoice", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("invoice", type=click.Path(path_type=Path, exists=True))
 @click.argument("subscriptions", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--changes", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="Licence change log (CSV or XLSX).")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="recon.toml with defaults for these options (default ./recon.toml if present).")
-@click.option("--invoice-format", default=None, help="auto (default) or nce.")
+@click.option("--invoice-format", default=None, metavar="FORMAT|FILE.toml",
+              help="auto (default), nce, legacy, graph, a distributor (see `recon formats`) or a profile file.")
+@click.option("--date-format", type=click.Choice(DATE_FORMATS, case_sensitive=False), default=None, metavar="MDY|DMY",
+              help="Day/month order of slashed dates when a file's values do not tell (default: decided per file).")
 @click.option("--period", help="Billing period YYYY-MM (default: the month most seat charges start).")
 @click.option("--as-of", "as_of", help="Ignore change-log records effective after this date.")
 @click.option("--min-margin", help="Flag margins under this percent as low_margin.")
@@ -122,10 +126,14 @@ def _console(stderr: bool = False) -> Any:
 @store_option
 @click.option("--quiet", "-q", is_flag=True, help="No terminal report; errors only.")
 def run(invoice: Path, subscriptions: Path, changes: Path | None, config_path: Path | None,
-        invoice_format: str | None, period: str | None, as_of: str | None, min_margin: str | None,
+        invoice_format: str | None, date_format: str | None, period: str | None, as_of: str | None,
+        min_margin: str | None,
         xlsx_path: Path | None, csv_path: Path | None, json_target: str | None, fail_on: str | None,
         store: Path | None, quiet: bool) -> None:
     """Reconcile INVOICE (provider export) against SUBSCRIPTIONS (your billing export).
+
+    INVOICE may be a CSV in any encoding or delimiter, an .xlsx copy, or a Graph export
+    (.jsonl.gz, or a folder of its blobs).
 
     \b
     Example:
@@ -143,6 +151,8 @@ def run(invoice: Path, subscriptions: Path, changes: Path | None, config_path: P
     inputs = RunInputs(
         invoice=invoice, subscriptions=subscriptions, changes=changes or config.changes,
         invoice_format=invoice_format or config.invoice_format or "auto", period=period,
+        date_format=(date_format or config.date_format or "").upper() or None,
+        invoice_profile=None if invoice_format else config.invoice_profile,
         as_of=_as_of(as_of or config.as_of),
         min_margin=_decimal(min_margin or config.min_margin, "--min-margin"))
     json_target = json_target or config.json_path
@@ -343,12 +353,16 @@ def sample(directory: Path, lines: int, seed: int) -> None:
 def formats() -> None:
     """List the input formats recognised, with their columns.
 
+    Invoices are detected from their header; `recon run --invoice-format NAME` picks one, and
+    `--invoice-format FILE.toml` (or an [invoice_format] table in recon.toml) maps any other
+    provider's columns onto these.
+
     \b
     Example:
         recon formats
     """
     from recon_cli import report
-    from recon_cli.formats.nce import NCE
+    from recon_cli.formats.detect import invoice_formats
     from recon_cli.formats.subscriptions import CHANGE_LOG, SUBSCRIPTIONS
 
-    _console().print(report.formats_report([NCE, SUBSCRIPTIONS, CHANGE_LOG]))
+    _console().print(report.formats_report([*invoice_formats().values(), SUBSCRIPTIONS, CHANGE_LOG]))

@@ -8,29 +8,29 @@ every input row ends in exactly one of the two.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from recon_cli.formats import DATE, GUID, MONEY, NUMBER, TableFormat
-from recon_cli.formats.nce import CANCEL_CHARGE_TYPES, KNOWN_CHARGE_TYPES
+from recon_cli.formats import DATE, GUID, MONEY, NUMBER, TableFormat, charge_type_key
+from recon_cli.formats.conventions import decide_date_order, decide_decimal_styles
+from recon_cli.formats.damage import excel_damage_notes
+from recon_cli.formats.dates import DateEvidence, factorize_dates, parse_date, parse_dates
+from recon_cli.formats.nce import KNOWN_CHARGE_TYPES
+from recon_cli.formats.numbers import factorize_numbers, parse_decimal, parse_numbers
 from recon_cli.load import RawTable, resolve_columns
 from recon_cli.models import REJECT_FIELDS, Kind
 
 if TYPE_CHECKING:
     import pandas as pd
 
-NUMBER_PATTERN = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-THOUSANDS_PATTERN = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
-# Timezone suffixes are dropped: the date as the provider wrote it is the date we use.
-TZ_SUFFIX = r"(?:Z|[+-]\d\d:?\d\d)$"
-US_DATE_FORMATS = ("%m/%d/%Y", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p",
-                   "%m/%d/%Y %I:%M %p")
 FREQUENCY_WORDS = {
     "monthly": "monthly", "month": "monthly", "p1m": "monthly", "1 month": "monthly",
     "annual": "annual", "annually": "annual", "yearly": "annual", "year": "annual", "p1y": "annual",
     "1 year": "annual", "triennial": "triennial", "p3y": "triennial", "3 years": "triennial",
 }
+# A term naming a commitment: Partner Center's text, or an ISO duration / "1 Year" from distributors.
+COMMITMENT = r"commitment|subscription|^p\d+[my]$|^(?:1|one|3|three)[ -]?(?:year|month)s?$"
 
 
 def empty_rejects() -> pd.DataFrame:
@@ -40,58 +40,13 @@ def empty_rejects() -> pd.DataFrame:
 
 
 def _reject_frame(file: str, rows: pd.Series, column: str, values: pd.Series, code: str,
-                  message: str) -> pd.DataFrame:
+                  message: str | pd.Series) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame({
         "file": file, "row": rows.to_numpy(), "column": column, "value": values.to_numpy(),
         "code": code, "message": message,
     })
-
-
-def parse_decimal(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Exact decimals from text; `1,200`, `$12.50` and `(12.50)` accepted.
-
-    Returns:
-        (values: object Series of Decimal or None for blank, bad: bool mask of unparseable cells).
-        Unique texts are parsed once, so a million-line column costs what its distinct values cost.
-    """
-    import numpy as np
-    import pandas as pd
-
-    codes, uniques = pd.factorize(text, sort=False)
-    cleaned = pd.Series(uniques, dtype="str").str.strip()
-    valid = cleaned.str.fullmatch(NUMBER_PATTERN)
-    negative = pd.Series(False, index=cleaned.index)
-    # Only what is not already a plain number goes through the clean-up (symbols, parentheses, 1,200).
-    odd = ~valid & (cleaned != "")
-    if odd.any():
-        fixed = cleaned[odd]
-        negative[odd] = fixed.str.fullmatch(r"\(.*\)")
-        fixed = fixed.str.replace(r"^\((.*)\)$", r"\1", regex=True)
-        fixed = fixed.str.replace(r"^([+-]?)[$€£¥]\s*", r"\1", regex=True).str.replace(" ", "", regex=False)
-        thousands = fixed.str.fullmatch(THOUSANDS_PATTERN)
-        fixed = fixed.where(~thousands, fixed.str.replace(",", "", regex=False))
-        cleaned[odd] = fixed
-        valid[odd] = fixed.str.fullmatch(NUMBER_PATTERN)
-    blank = cleaned == ""
-    parsed: list[Decimal | None] = []
-    for value, ok, minus in zip(cleaned.tolist(), valid.tolist(), negative.tolist(), strict=True):
-        if not ok:
-            parsed.append(None)
-            continue
-        try:
-            number = Decimal(value)
-        except InvalidOperation:  # cannot happen after the pattern, kept as a guard
-            parsed.append(None)
-            continue
-        parsed.append(-number if minus else number)
-    parsed_array = np.array([*parsed, None], dtype=object)
-    bad_unique = np.array([*(~valid & ~blank).tolist(), False], dtype=bool)
-    codes = np.where(codes < 0, len(parsed_array) - 1, codes)
-    values = pd.Series(parsed_array[codes], index=text.index, dtype=object)
-    bad = pd.Series(bad_unique[codes], index=text.index)
-    return values, bad
 
 
 def decimal_test(values: pd.Series, predicate: Callable[[Decimal], bool]) -> pd.Series:
@@ -128,48 +83,22 @@ def decimal_sums(values: pd.Series, groups: pd.Series) -> dict[str, Decimal]:
     return {str(group): Decimal(int(total)).scaleb(exponent) for group, total in totals.items()}
 
 
-def parse_date(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Dates as the provider wrote them: M/D/YYYY (portal CSV, with or without a time) or ISO 8601.
-
-    Returns:
-        (datetime64 Series, NaT for blank or bad; bad: bool mask of unparseable cells).
-    """
-    import numpy as np
-    import pandas as pd
-
-    codes, uniques = pd.factorize(text, sort=False)
-    cleaned = pd.Series(uniques, dtype="str").str.strip()
-    result = pd.Series(pd.NaT, index=cleaned.index, dtype="datetime64[us]")
-    todo = cleaned != ""
-    for fmt in US_DATE_FORMATS:
-        if not todo.any():
-            break
-        parsed = pd.to_datetime(cleaned[todo], format=fmt, errors="coerce").astype("datetime64[us]")
-        result[parsed.index] = result[parsed.index].fillna(parsed)
-        todo &= result.isna()
-    if todo.any():
-        iso = cleaned[todo].str.replace(TZ_SUFFIX, "", regex=True)
-        iso = iso.str.replace(r"(\.\d{6})\d+", r"\1", regex=True)  # the API writes 7 digits
-        parsed = pd.to_datetime(iso, format="ISO8601", errors="coerce").astype("datetime64[us]")
-        result[parsed.index] = result[parsed.index].fillna(parsed)
-        todo &= result.isna()
-    # 0001-01-01 is the API's null date, not a date.
-    result[result.dt.year <= 1] = pd.NaT
-    bad_unique = np.array([*todo.tolist(), False], dtype=bool)
-    values_unique = np.array([*result.to_numpy(), np.datetime64("NaT")], dtype="datetime64[us]")
-    codes = np.where(codes < 0, len(values_unique) - 1, codes)
-    return (pd.Series(values_unique[codes], index=text.index),
-            pd.Series(bad_unique[codes], index=text.index))
-
-
 def id_key(text: pd.Series) -> pd.Series:
     """Matching key of an id: GUIDs compare case-insensitively, without braces or an `org:` prefix."""
     return (text.str.strip().str.lower().str.replace(r"^org:", "", regex=True)
             .str.strip("{}").str.strip())
 
 
-def normalize_table(table: RawTable, fmt: TableFormat) -> tuple[pd.DataFrame, pd.DataFrame]:
+def normalize_table(table: RawTable, fmt: TableFormat, *, date_format: str | None = None,
+                    notes: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rename declared columns, parse each by its type, and split off rows that fail.
+
+    The decimal separator and the order of day and month are decided once for the whole file
+    (formats/conventions.py) before any cell is parsed.
+
+    Args:
+        date_format: "MDY" or "DMY" from `--date-format`, for a file whose dates do not tell.
+        notes: collects what the user should know about how the file was read.
 
     Returns:
         (typed frame with our column names plus `row`, rejects frame). Declared columns
@@ -179,42 +108,100 @@ def normalize_table(table: RawTable, fmt: TableFormat) -> tuple[pd.DataFrame, pd
 
     headers = resolve_columns(table, fmt)
     raw = table.frame
-    where = table.file if table.sheet is None else f"{table.file} [{table.sheet}]"
+    where = table.where
+    texts: dict[str, pd.Series] = {}
+    for column in fmt.columns:
+        header = headers.get(column.name)
+        default = fmt.defaults.get(column.name)
+        if header is None:
+            text = pd.Series(default or "", index=raw.index, dtype="str")
+        elif column.type in (MONEY, NUMBER, DATE) and default is None:
+            # Parsed from their distinct values, which are stripped there: a million-row strip saved.
+            text = raw[header]
+        else:
+            text = raw[header].str.strip()
+            text = text if default is None else text.where(text != "", default)
+        texts[column.name] = text
+    numbers = {c.name: factorize_numbers(texts[c.name]) for c in fmt.columns
+               if c.type in (MONEY, NUMBER) and c.name in headers}
+    styles = decide_decimal_styles(numbers, fmt, where, table.delimiter)
+    dates = {c.name: factorize_dates(texts[c.name]) for c in fmt.columns if c.type == DATE and c.name in headers}
+    evidence = DateEvidence({}, {}, {})
+    for name, date_texts in dates.items():
+        evidence.add(headers[name], date_texts)
+    order, date_notes = decide_date_order(evidence, fmt, where, date_format or fmt.declared_date_order,
+                                          styles.european)
+    if notes is not None:
+        notes.extend([styles.note] if styles.note else [])
+        notes.extend(date_notes)
+
     out: dict[str, pd.Series] = {"row": raw["__row__"]}
-    rejects: list[pd.DataFrame] = []
+    rejects: list[pd.DataFrame] = [pd.DataFrame(table.rejects)] if table.rejects else []
     bad_rows = pd.Series(False, index=raw.index)
     for column in fmt.columns:
         header = headers.get(column.name)
-        text = raw[header].str.strip() if header else pd.Series("", index=raw.index, dtype="str")
-        if column.nonblank:
-            blank = text == ""
-            if blank.any():
-                rejects.append(_reject_frame(where, raw.loc[blank, "__row__"], header or column.source,
-                                             text[blank], "required_value",
-                                             f"'{header}' is blank; a value is required"))
-                bad_rows |= blank
-        if column.type in (MONEY, NUMBER):
-            values, bad = parse_decimal(text)
+        text = texts[column.name]
+        if column.nonblank and column.type not in (MONEY, NUMBER, DATE):
+            bad_rows |= _blank_rejects(text, text == "", raw, where, header or column.source, rejects)
+        if column.name in numbers:
+            values, bad = parse_numbers(numbers[column.name], styles.comma[column.name])
             expected = "an amount like 1234.56" if column.type == MONEY else "a number like 12 or 1,200"
             code = "not_a_number"
-        elif column.type == DATE:
-            values, bad = parse_date(text)
-            expected, code = "a date like 10/31/2026 or 2026-10-31", "not_a_date"
+        elif column.name in dates:
+            values, bad = parse_dates(dates[column.name], order)
+            example = "10/31/2026" if order == "MDY" else "31/10/2026"
+            expected, code = f"a date like {example} or 2026-10-31", "not_a_date"
+        elif column.type in (MONEY, NUMBER, DATE):
+            # Absent from the file (or filled by a default): blank, or the default parsed.
+            values = (parse_decimal(text)[0] if column.type != DATE else parse_date(text)[0])
+            bad = pd.Series(False, index=raw.index)
         else:
             out[column.name] = text
             if column.type == GUID:
                 out[f"{column.name}_key"] = id_key(text)
             continue
+        if column.nonblank:
+            bad_rows |= _blank_rejects(text, values.isna() & ~bad, raw, where, header or column.source, rejects)
         if bad.any():
-            found = text[bad]
+            found = text[bad].str.strip()
             rejects.append(_reject_frame(
                 where, raw.loc[bad, "__row__"], header or column.source, found, code,
                 f"'{header}': expected {expected}, found " + found.map(repr).astype("str")))
             bad_rows |= bad
         out[column.name] = values
+    for name, other in fmt.fallbacks.items():
+        if name in out and other in out:
+            given = out[name].notna()
+            if fmt.column(name).type not in (MONEY, NUMBER, DATE):
+                given &= out[name] != ""
+            out[name] = out[name].where(given, out[other])
     frame = pd.DataFrame(out)
     reject_frame = pd.concat(rejects, ignore_index=True) if rejects else empty_rejects()
+    if notes is not None and bad_rows.any():
+        notes.extend(_line_break_notes(raw.loc[bad_rows], where))
     return frame.loc[~bad_rows].reset_index(drop=True), reject_frame
+
+
+def _line_break_notes(rows: pd.DataFrame, where: str) -> list[str]:
+    """A rejected row with a line break inside a cell: most likely an unbalanced quote, which also
+    swallowed the rows after it. Only rejected rows are searched, so a clean file costs nothing."""
+    for column in rows.columns:
+        if column == "__row__":
+            continue
+        broken = rows.loc[rows[column].str.contains("\n", regex=False).to_numpy(dtype=bool, na_value=False)]
+        if len(broken):
+            return [f"{where}: row {broken['__row__'].iloc[0]}: the cell '{column}' holds a line break; if a quote "
+                    "is unbalanced there, the rows after it were read into this one. Check the file at that row."]
+    return []
+
+
+def _blank_rejects(text: pd.Series, blank: pd.Series, raw: pd.DataFrame, where: str, header: str,
+                   rejects: list[pd.DataFrame]) -> pd.Series:
+    """Rejects for the blank cells of a column that needs a value; returns the mask."""
+    if blank.any():
+        rejects.append(_reject_frame(where, raw.loc[blank, "__row__"], header, text[blank], "required_value",
+                                     f"'{header}' is blank; a value is required"))
+    return blank
 
 
 def _frequency(text: pd.Series) -> pd.Series:
@@ -222,15 +209,26 @@ def _frequency(text: pd.Series) -> pd.Series:
     return key.map(FREQUENCY_WORDS).fillna("").astype("str")
 
 
-def normalize_invoice(table: RawTable, fmt: TableFormat, source: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Typed invoice lines with line ids, kinds and matching keys (PRODUCT.md §3 rules 1–2)."""
+def normalize_invoice(table: RawTable, fmt: TableFormat, source: Path, *, date_format: str | None = None,
+                      notes: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Typed invoice lines with line ids, kinds and matching keys (PRODUCT.md §3 rules 1–2).
+
+    Args:
+        date_format: `--date-format`, for a file whose dates do not tell their order.
+        notes: collects what the user should know (how dates were read, Excel damage...).
+    """
     import numpy as np
 
-    frame, rejects = normalize_table(table, fmt)
+    frame, rejects = normalize_table(table, fmt, date_format=date_format, notes=notes)
+    if fmt.derive is not None:
+        frame = fmt.derive(frame)
+    if notes is not None:
+        notes.extend(excel_damage_notes(frame, fmt, resolve_columns(table, fmt), table.where,
+                                        workbook=table.kind == "xlsx"))
     row_text = frame["row"].astype("str")
     invoice = frame["invoice_number"]
-    frame["line_id"] = invoice.where(invoice != "", source.stem) + "-" + row_text
-    frame["charge_type_key"] = frame["charge_type"].str.lower().str.replace(" ", "", regex=False)
+    frame["line_id"] = invoice.where(invoice != "", file_stem(source)) + "-" + row_text
+    frame["charge_type_key"] = _charge_type_keys(frame["charge_type"])
     frame["currency"] = frame["currency"].str.upper()
     term = frame["term"].str.lower()
     frequency = _frequency(frame["billing_frequency"])
@@ -240,13 +238,17 @@ def normalize_invoice(table: RawTable, fmt: TableFormat, source: Path) -> tuple[
         np.where(term.str.contains("for yearly billing", regex=False) | term.str.contains(
             "for annual billing", regex=False), "annual", "")))
     frame["frequency"] = frequency.astype("str")
-    commitment = term.str.contains("commitment|subscription", regex=True)
+    commitment = term.str.contains(COMMITMENT, regex=True)
     metered = (frame["meter_description"] != "") | (frame["unit_type"] != "") | (
         (term != "") & ~commitment & ~term.str.contains("one-time|onetime|one time|perpetual", regex=True))
     # A billing plan and no meter is a licence line even when the term text is left blank.
     seat = (frame["frequency"] != "") & (commitment | ((term == "") & ~metered))
     frame["kind"] = np.where(seat, Kind.SEAT.value, np.where(metered, Kind.USAGE.value, Kind.ONE_TIME.value))
-    frame["is_cancel"] = frame["charge_type_key"].isin(list(CANCEL_CHARGE_TYPES))
+    cancel = frame["charge_type_key"].isin(list(fmt.cancel_charge_types))
+    if fmt.cancel_contains:
+        cancel |= frame["charge_type_key"].str.contains(fmt.cancel_contains, regex=False)
+    frame["is_cancel"] = cancel
+    frame["charge_type_known"] = frame["charge_type_key"].isin(list(fmt.known_charge_types))
     # The negative half of an addQuantity/removeQuantity pair, refunds and credits: never a seat count.
     frame["negative"] = decimal_test(frame["subtotal"], lambda amount: amount < 0)
     frame["product"] = frame["sku_name"].where(frame["sku_name"] != "", frame["product_name"])
@@ -254,24 +256,50 @@ def normalize_invoice(table: RawTable, fmt: TableFormat, source: Path) -> tuple[
     return frame, rejects
 
 
+def file_stem(path: Path) -> str:
+    """The file name without its extensions: `G123.jsonl.gz` -> `G123` (line ids without an invoice number)."""
+    name = path.name
+    for suffix in (".gz", ".jsonl", ".json", ".ndjson", ".csv", ".txt", ".tsv", ".xlsx", ".xlsm"):
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+def _charge_type_keys(charge_types: pd.Series) -> pd.Series:
+    """charge_type_key of each line, computed once per distinct ChargeType (a dozen in a million lines)."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(charge_types, sort=False)
+    keys = [charge_type_key(str(u)) for u in uniques]
+    return pd.Series([*keys, ""], dtype="str").take(codes).set_axis(charge_types.index)
+
+
 def unknown_charge_types(invoice: pd.DataFrame) -> list[str]:
-    """ChargeType values not in the documented list: kept, and reported."""
+    """ChargeType values the invoice's format does not document: kept, and reported."""
     keys = invoice["charge_type_key"]
-    unknown = invoice.loc[~keys.isin(list(KNOWN_CHARGE_TYPES)) & (keys != ""), "charge_type"]
+    known = invoice["charge_type_known"] if "charge_type_known" in invoice else keys.isin(list(KNOWN_CHARGE_TYPES))
+    unknown = invoice.loc[~known & (keys != ""), "charge_type"]
     return sorted(unknown.unique().tolist())
 
 
-def normalize_subscriptions(table: RawTable, fmt: TableFormat, default_currency: str
+def normalize_subscriptions(table: RawTable, fmt: TableFormat, default_currency: str, *,
+                            date_format: str | None = None, notes: list[str] | None = None
                             ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Typed subscriptions; a repeated subscription id is rejected, never matched twice."""
     import pandas as pd
 
-    frame, rejects = normalize_table(table, fmt)
+    frame, rejects = normalize_table(table, fmt, date_format=date_format, notes=notes)
+    if notes is not None:
+        notes.extend(excel_damage_notes(frame, fmt, resolve_columns(table, fmt), table.where,
+                                        workbook=table.kind == "xlsx"))
     # Blank currency means "the invoice's": compared line by line, so a two-currency invoice is fine.
     frame["currency"] = frame["currency"].str.upper()
     frequency = _frequency(frame["billing_frequency"])
     frame["frequency"] = frequency.where(frequency != "", "monthly")
-    frame["status_key"] = frame["status"].str.strip().str.lower().where(frame["status"] != "", "active")
+    status = frame["status"].str.strip().str.lower()
+    # A PSA export without a status column (ConnectWise additions) marks cancellation by a date.
+    status = status.where((status != "") | frame["cancelled_date"].isna(), "cancelled")
+    frame["status_key"] = status.where(status != "", "active")
     duplicate = frame["subscription_id_key"].duplicated(keep="first")
     if duplicate.any():
         first_row = frame.drop_duplicates("subscription_id_key").set_index("subscription_id_key")["row"]
@@ -286,11 +314,10 @@ def normalize_subscriptions(table: RawTable, fmt: TableFormat, default_currency:
     return frame, rejects
 
 
-def normalize_changes(table: RawTable, fmt: TableFormat) -> tuple[pd.DataFrame, pd.DataFrame]:
+def normalize_changes(table: RawTable, fmt: TableFormat, *, date_format: str | None = None,
+                      notes: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Typed change-log records; the delta comes from quantity_delta or new − old quantity."""
     import pandas as pd
-
-    from recon_cli.load import resolve_columns
 
     headers = resolve_columns(table, fmt)
     has_delta = "quantity_delta" in headers
@@ -299,7 +326,7 @@ def normalize_changes(table: RawTable, fmt: TableFormat) -> tuple[pd.DataFrame, 
 
         raise InputError(f"{table.file}: column 'quantity_delta' (or both 'old_quantity' and "
                          f"'new_quantity') not found; the columns are: {', '.join(table.headers)}")
-    frame, rejects = normalize_table(table, fmt)
+    frame, rejects = normalize_table(table, fmt, date_format=date_format, notes=notes)
     if not has_delta:
         both = frame["old_quantity"].notna() & frame["new_quantity"].notna()
         frame["quantity_delta"] = [n - o if ok else None for n, o, ok in

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 from recon_cli import explain, match, normalize, price
 from recon_cli.formats.subscriptions import CHANGE_LOG, SUBSCRIPTIONS
-from recon_cli.load import RawTable, detect_invoice_format, read_table, read_xlsx_tables, split_workbook
+from recon_cli.load import (
+    RawTable,
+    detect_invoice_format,
+    is_workbook,
+    read_change_log,
+    read_table,
+    read_xlsx_tables,
+    split_workbook,
+)
 from recon_cli.models import (
     LINE_FIELDS,
     MISSING_FIELDS,
@@ -42,16 +50,20 @@ class RunInputs:
     period: str | None = None
     as_of: datetime | None = None
     min_margin: Decimal | None = None
+    # "MDY" or "DMY": the order of slashed dates in files whose values do not tell (--date-format).
+    date_format: str | None = None
+    # A profile from recon.toml's [invoice_format] (a formats.profiles.Profile), used as given.
+    invoice_profile: Any = None
 
 
 def _load_subscription_tables(inputs: RunInputs) -> tuple[RawTable, RawTable | None]:
-    """The subscriptions table, and the change log from --changes or the workbook's second sheet."""
-    if inputs.subscriptions.suffix.lower() in {".xlsx", ".xlsm"}:
+    """The subscriptions table, and the change log from --changes or the workbook's change-log sheet."""
+    if is_workbook(inputs.subscriptions):
         subscriptions, change_sheet = split_workbook(read_xlsx_tables(inputs.subscriptions))
     else:
         subscriptions, change_sheet = read_table(inputs.subscriptions), None
     if inputs.changes is not None:
-        change_sheet = read_table(inputs.changes)
+        change_sheet = read_change_log(inputs.changes)
     return subscriptions, change_sheet
 
 
@@ -63,16 +75,24 @@ def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run
     step = progress or (lambda _message: None)
     step("loading invoice")
     invoice_table = read_table(inputs.invoice)
-    invoice_format = detect_invoice_format(invoice_table, inputs.invoice_format)
-    invoice, rejects_invoice = normalize.normalize_invoice(invoice_table, invoice_format, inputs.invoice)
+    invoice_format = detect_invoice_format(invoice_table, inputs.invoice_format, inputs.invoice_profile)
+    read_notes: list[str] = []
+    invoice, rejects_invoice = normalize.normalize_invoice(
+        invoice_table, invoice_format, inputs.invoice, date_format=inputs.date_format, notes=read_notes)
+    invoice_table = invoice_table.with_notes(read_notes)
     default_currency = invoice["currency"].mode().iloc[0] if len(invoice) else ""
 
     step("loading subscriptions")
     subscription_table, change_table = _load_subscription_tables(inputs)
+    read_notes = []
     subscriptions, rejects_subs = normalize.normalize_subscriptions(
-        subscription_table, SUBSCRIPTIONS, default_currency)
-    changes, rejects_changes = (normalize.normalize_changes(change_table, CHANGE_LOG)
-                                if change_table is not None else (None, normalize.empty_rejects()))
+        subscription_table, SUBSCRIPTIONS, default_currency, date_format=inputs.date_format, notes=read_notes)
+    changes, rejects_changes = (
+        normalize.normalize_changes(change_table, CHANGE_LOG, date_format=inputs.date_format, notes=read_notes)
+        if change_table is not None else (None, normalize.empty_rejects()))
+    # The summary shows the subscriptions table's notes: the change log's travel with them.
+    change_notes = change_table.notes if change_table is not None else []
+    subscription_table = subscription_table.with_notes([*change_notes, *read_notes])
 
     step("matching")
     lines = match.match_lines(invoice, subscriptions)

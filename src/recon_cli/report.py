@@ -426,13 +426,29 @@ def runs_report(runs: list[RunSummary]) -> RenderableType:
 
 
 def formats_report(formats: list[TableFormat]) -> RenderableType:
-    """The input formats recognised, each with its declared columns."""
-    tables = []
+    """The input formats recognised, each with its description and the columns it reads.
+
+    A format that extends another (a distributor profile over `nce`) lists only the columns it
+    names differently; the caption says the rest are as in its base.
+    """
+    tables: list[RenderableType] = []
     for fmt in formats:
+        caption = [fmt.description] if fmt.description else []
+        if fmt.base is not None:
+            caption.append(f"Other columns as in {fmt.base.name}.")
+        if fmt.signature:
+            caption.append("Detected by: " + ", ".join(fmt.signature) + ".")
+        columns = fmt.own_columns()
+        if not columns:  # same columns as its base (the Graph export): the caption says it all
+            tables.append(Group(Text(f"{fmt.title} ({fmt.name})", style="italic"), Text(" ".join(caption)), Text()))
+            continue
         table = _table("Column", "Header", "Type", "Required", "Also accepted",
                        title=f"{fmt.title} ({fmt.name})")
-        for column in fmt.columns:
+        for column in columns:
             table.add_row(column.name, Text(column.source), column.type, "yes" if column.required else "",
                           Text(", ".join(column.aliases)))
+        if caption:
+            table.caption = Text(" ".join(caption))
+            table.caption_justify = "left"
         tables.append(table)
     return Group(*tables)

@@ -1,16 +1,24 @@
 """Input formats declared as data: each column's source header, our name, type and rules.
 
 `load` matches headers against these declarations; `normalize` parses each column by
-its declared type. Adding a provider is adding a module here, not code in the stages.
+its declared type. Adding a provider is adding a module (or a TOML profile) here, not code
+in the stages.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Column types normalize.py knows how to parse.
 TEXT, ID, GUID, MONEY, NUMBER, DATE = "text", "id", "guid", "money", "number", "date"
+# Orders of the day and month in a date written with slashes (`--date-format`).
+DATE_ORDERS = ("MDY", "DMY")
 
 
 def header_key(name: str) -> str:
@@ -29,6 +37,8 @@ class Column:
         required: the header must be present, or the file is refused.
         nonblank: every row needs a value, or the row is rejected.
         aliases: other headers that mean the same column.
+        match_name: our own name also counts as a header for it. Profiles turn this off for the
+            columns they map, so `--invoice-format pax8` never reads an NCE `Subtotal` by accident.
     """
 
     name: str
@@ -37,20 +47,52 @@ class Column:
     required: bool = False
     nonblank: bool = False
     aliases: tuple[str, ...] = ()
+    match_name: bool = True
 
     def header_keys(self) -> tuple[str, ...]:
-        return tuple(header_key(h) for h in (self.source, self.name, *self.aliases))
+        names = (self.source, self.name, *self.aliases) if self.match_name else (self.source, *self.aliases)
+        # A column with no header of its own (a blank kept for the common shape) matches nothing.
+        return tuple(key for key in (header_key(h) for h in names) if key)
 
 
 @dataclass(frozen=True)
 class TableFormat:
-    """A declared table layout: its columns and how to recognise it from a header."""
+    """A declared table layout: its columns, how to recognise it, and its provider's conventions.
+
+    Attributes:
+        signature: headers that, all present, identify this format when auto-detecting.
+        description: one sentence for `recon formats` (where the file comes from, caveats).
+        base: the format this one extends (a profile over `nce`); its other columns are inherited.
+        known_charge_types: ChargeType keys (lower case, no spaces) documented for this format;
+            anything else is kept and reported.
+        cancel_charge_types: ChargeType keys that end a subscription.
+        cancel_contains: a ChargeType key containing this word is a cancellation too (legacy
+            "Prorate fees when cancel").
+        date_order: "MDY" or "DMY" as the provider documents it: used when the values leave the
+            order open (a value like 13/10/2026 decides it; a file in a European layout still
+            needs `--date-format`, as a regional re-export may have changed it).
+        declared_date_order: the order a profile's author declared: used as `--date-format` is.
+        decimal_comma: True / False when the provider documents it; else decided from the values.
+        defaults: text used for a column that is absent or blank (a profile's `currency = "EUR"`).
+        fallbacks: our column -> another of ours used where the first is blank.
+        derive: extra clean-up on the typed frame, for what a format computes differently.
+    """
 
     name: str
     title: str
     columns: tuple[Column, ...]
-    # Headers that, all present, identify this format when auto-detecting.
     signature: tuple[str, ...] = field(default=())
+    description: str = ""
+    base: TableFormat | None = None
+    known_charge_types: frozenset[str] = frozenset()
+    cancel_charge_types: frozenset[str] = frozenset()
+    cancel_contains: str | None = None
+    date_order: str | None = None
+    declared_date_order: str | None = None
+    decimal_comma: bool | None = None
+    defaults: Mapping[str, str] = field(default_factory=dict, hash=False)
+    fallbacks: Mapping[str, str] = field(default_factory=dict, hash=False)
+    derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -58,3 +100,20 @@ class TableFormat:
     def matches(self, headers: list[str]) -> bool:
         keys = {header_key(h) for h in headers}
         return bool(self.signature) and all(header_key(s) in keys for s in self.signature)
+
+    def own_columns(self) -> tuple[Column, ...]:
+        """The columns read from the file: not inherited from a base, not kept blank."""
+        base = {c.name: c.header_keys() for c in self.base.columns} if self.base is not None else {}
+        return tuple(c for c in self.columns if c.header_keys() and base.get(c.name) != c.header_keys())
+
+
+def blank_columns(base: TableFormat, declared: tuple[Column, ...]) -> tuple[Column, ...]:
+    """The base's columns that `declared` lacks, with no header: read as blank, so every format
+    yields the same frame columns (a legacy file has no PCToBCExchangeRate, yet the column exists)."""
+    names = {c.name for c in declared}
+    return tuple(Column(c.name, "", c.type, match_name=False) for c in base.columns if c.name not in names)
+
+
+def charge_type_key(text: str) -> str:
+    """ChargeType compared without case, spaces or punctuation ("Cycle fee" == "CYCLE_FEE")."""
+    return header_key(text)

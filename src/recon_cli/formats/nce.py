@@ -14,10 +14,23 @@ from recon_cli.formats import DATE, GUID, ID, MONEY, NUMBER, TEXT, Column, Table
 
 CENT = Decimal("0.01")
 
+# ChargeType values (case-insensitive) that end a subscription: the latest such event means 0 seats.
+CANCEL_CHARGE_TYPES = frozenset({"cancelimmediate", "cancelimmediately", "cancel", "refund"})
+# ChargeType values documented or observed (formats §1.4); anything else is kept and reported.
+KNOWN_CHARGE_TYPES = frozenset({
+    "new", "purchase", "renew", "cyclecharge", "addquantity", "removequantity", "movequantity",
+    "cancelimmediate", "cancelimmediately", "cancel", "refund", "convert", "changebillingplan",
+    "customercredit", "extendterm", "usage",
+})
+
 NCE = TableFormat(
     name="nce",
     title="Partner Center new-commerce invoice reconciliation (CSV)",
     signature=("SubscriptionId", "ChargeType", "EffectiveUnitPrice", "BillableQuantity"),
+    description="Partner Center → Billing → invoice → Download report (new commerce, 'G' invoices).",
+    known_charge_types=KNOWN_CHARGE_TYPES,
+    cancel_charge_types=CANCEL_CHARGE_TYPES,
+    date_order="MDY",
     columns=(
         Column("partner_id", "PartnerId", GUID),
         Column("customer_id", "CustomerId", GUID),
@@ -39,7 +52,7 @@ NCE = TableFormat(
         Column("quantity", "Quantity", NUMBER, required=True),
         Column("subtotal", "Subtotal", MONEY, required=True, nonblank=True),
         Column("tax_total", "TaxTotal", MONEY),
-        Column("total", "Total", MONEY),
+        Column("total", "Total", MONEY, aliases=("TotalForCustomer",)),
         Column("currency", "Currency", TEXT, required=True),
         Column("price_adjustment", "PriceAdjustmentDescription", TEXT),
         Column("publisher_name", "PublisherName", TEXT),
@@ -68,16 +81,6 @@ NCE = TableFormat(
         Column("product_category", "ProductCategory", TEXT),
     ),
 )
-
-# ChargeType values (case-insensitive) that end a subscription: the latest such event means 0 seats.
-CANCEL_CHARGE_TYPES = frozenset({"cancelimmediate", "cancelimmediately", "cancel", "refund"})
-# ChargeType values documented or observed (formats §1.4); anything else is kept and reported.
-KNOWN_CHARGE_TYPES = frozenset({
-    "new", "purchase", "renew", "cyclecharge", "addquantity", "removequantity", "movequantity",
-    "cancelimmediate", "cancelimmediately", "cancel", "refund", "convert", "changebillingplan",
-    "customercredit", "extendterm", "usage",
-})
-
 
 def seat_subtotal(effective_unit_price: Decimal, rate: Decimal, quantity: Decimal) -> Decimal:
     """Partner Center licence subtotal: ROUNDDOWN(price x rate, 2) x quantity."""

@@ -1,7 +1,11 @@
 """The reseller's subscription export and licence change log (PRODUCT.md §2).
 
 Aliases cover the billing systems of formats/partner-center.md §6: Work 365 display
-names ("Subscription ID", "Selling Price", "Provisioning Status"...), and common PSA words.
+names ("Subscription ID", "Selling Price", "Provisioning Status"...), ConnectWise PSA agreement
+additions (product, quantity, unitPrice, unitCost, effectiveDate, cancelledDate), Autotask
+contract services and their adjustments (units, unitChange), and common PSA words. A PSA export
+needs the Microsoft subscription id in a column (often a custom field such as "Vendor
+Subscription ID"): its own record ids never match the invoice.
 """
 
 from __future__ import annotations
@@ -21,9 +25,9 @@ SUBSCRIPTIONS = TableFormat(
                aliases=("Customer", "Customer Name", "Account", "Account Name", "Company", "Company Name")),
         Column("product", "product", TEXT,
                aliases=("Product", "Product Name", "Offer", "Offer Name", "sku_id", "product_id",
-                        "SKU", "Sku Id", "Product ID", "Service")),
+                        "SKU", "Sku Id", "Product ID", "Service", "Product Identifier", "Service Name")),
         Column("quantity", "quantity", NUMBER, required=True, nonblank=True,
-               aliases=("Quantity", "Seats", "Licenses", "Licences", "Qty", "Seat Count")),
+               aliases=("Quantity", "Seats", "Licenses", "Licences", "Qty", "Seat Count", "Units")),
         Column("unit_price", "unit_price", MONEY,
                aliases=("Selling Price", "Sell Price", "Price", "Unit Price", "Selling Price Per Unit",
                         "Price Per Unit")),
@@ -35,7 +39,10 @@ SUBSCRIPTIONS = TableFormat(
         Column("status", "status", TEXT, aliases=("Status", "State", "Subscription Status")),
         Column("start_date", "start_date", DATE,
                aliases=("Start Date", "Subscription Start", "Subscription Start Date", "Term Start",
-                        "Commitment Start Date")),
+                        "Commitment Start Date", "Effective Date")),
+        # ConnectWise additions have no status: a cancelled date marks a cancelled subscription.
+        Column("cancelled_date", "cancelled_date", DATE, aliases=("Cancelled Date", "Canceled Date",
+                                                                  "Cancellation Date")),
     ),
 )
 
@@ -50,7 +57,8 @@ CHANGE_LOG = TableFormat(
         Column("effective_date", "effective_date", DATE, required=True, nonblank=True,
                aliases=("Effective Date", "Effective", "Date", "Change Date")),
         Column("quantity_delta", "quantity_delta", NUMBER,
-               aliases=("Quantity Delta", "Quantity Change", "Delta", "Change", "Quantity")),
+               aliases=("Quantity Delta", "Quantity Change", "Delta", "Change", "Quantity", "Unit Change",
+                        "Units Change")),
         Column("old_quantity", "old_quantity", NUMBER,
                aliases=("Old Quantity", "Previous Quantity", "Quantity Before", "From Quantity")),
         Column("new_quantity", "new_quantity", NUMBER,
