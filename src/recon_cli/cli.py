@@ -160,8 +160,10 @@ def run(invoice: Path, subscriptions: Path, changes: Path | None, config_path: P
     console = _console(stderr=to_stdout)
     store_path = run_store.resolve_store_path(store or config.store)
     connection = run_store.open_store(store_path)
-    live = console.is_terminal and not quiet
-    with console.status("reading", spinner="dots") if live else _nullcontext() as status:
+    # Progress goes to stderr, and only to a terminal: pipes and CI get the stable report alone.
+    progress_console = _console(stderr=True)
+    live = progress_console.is_terminal and not quiet
+    with progress_console.status("reading", spinner="dots") if live else _nullcontext() as status:
         def progress(message: str) -> None:
             if status is not None:
                 status.update(message)
