@@ -252,3 +252,12 @@ def test_confirmation_applies_while_quantities_hold(tmp_path: Path) -> None:
     assert reconcile(inputs, [held], run_id="x").lines["status"].tolist() == ["confirmed"]
     lapsed = held.model_copy(update={"subscription_quantity": "8"})
     assert reconcile(inputs, [lapsed], run_id="x").lines["status"].tolist() == ["unexplained"]
+
+
+def test_seat_margin_is_weighted_by_yearly_sales(tmp_path: Path) -> None:
+    """The summary's seat margin weights each priced subscription by its sales in a year."""
+    invoice = [seat("s1", 5, "10.00"), seat("s2", 1, "10.00")]
+    result = run(tmp_path, invoice, [subscription("s1", 5, "12.00"), subscription("s2", 1, "20.00")])
+    assert result.summary.annual_revenue == {"USD": "960.00"}
+    # (720 x 16.67% + 240 x 50%) / 960 = 25.00%
+    assert result.summary.margin_pct == {"USD": "25.00"}

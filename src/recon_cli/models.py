@@ -60,6 +60,10 @@ class RunSummary(BaseModel):
     subtotal_total: dict[str, str] = Field(default_factory=dict)
     unbilled_cost: dict[str, str] = Field(default_factory=dict)
     money_at_risk: dict[str, str] = Field(default_factory=dict)
+    # Seat subscriptions with a selling price and a provider cost, each counted once:
+    # selling value per year (price x seats) and the margin weighted by it, per currency.
+    annual_revenue: dict[str, str] = Field(default_factory=dict)
+    margin_pct: dict[str, str] = Field(default_factory=dict)
     missing_count: int = 0
     missing_value: dict[str, str] = Field(default_factory=dict)
     reject_count: int = 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recon_cli import explain, match, normalize, price
+from recon_cli.formats.nce import CENT
 from recon_cli.formats.subscriptions import CHANGE_LOG, SUBSCRIPTIONS
 from recon_cli.load import (
     RawTable,
@@ -370,6 +371,37 @@ def _sum_by(frame: pd.DataFrame, keys: list[str], column: str) -> dict[str, Deci
     return normalize.decimal_sums(frame[column], group)
 
 
+def seat_margins(lines: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """Annual selling value and revenue-weighted margin % per currency, one row per priced seat subscription.
+
+    Each subscription's margin (price vs the provider's full-cycle cost, on the same period) is
+    weighted by what it sells for in a year, so monthly and annual subscriptions add up fairly.
+    """
+    import numpy as np
+
+    from recon_cli.formats.subscriptions import BILLING_FREQUENCIES
+
+    priced = lines.loc[(lines["kind"] == Kind.SEAT.value) & (lines["status"] != Status.UNMATCHED.value)
+                       & lines["margin_pct"].notna() & lines["unit_price"].notna()
+                       & lines["subscription_quantity"].notna()]
+    priced = priced.drop_duplicates("matched_subscription_id")
+    if priced.empty:
+        return {}, {}
+    # The line's billing plan sets how often the price is billed in a year (the subscription's
+    # plan is the same in all but a mid-term plan change).
+    per_year = priced["billing_frequency"].map(lambda f: Decimal(12) / BILLING_FREQUENCIES.get(f, 1))
+    revenue = priced["unit_price"].to_numpy() * priced["subscription_quantity"].to_numpy() * per_year.to_numpy()
+    margin = revenue * priced["margin_pct"].to_numpy() / Decimal(100)
+    revenue_by, margin_by = {}, {}
+    for currency in sorted(set(priced["currency"])):
+        mask = (priced["currency"] == currency).to_numpy()
+        total = np.sum(revenue[mask]) if mask.any() else Decimal(0)
+        if total:
+            revenue_by[currency] = str(Decimal(total).quantize(CENT))
+            margin_by[currency] = str((np.sum(margin[mask]) / total * 100).quantize(CENT))
+    return revenue_by, margin_by
+
+
 def _new_run_id() -> str:
     from recon_cli.store import new_run_id
 
@@ -388,6 +420,7 @@ def summarise(lines: pd.DataFrame, missing: pd.DataFrame, rejects: pd.DataFrame,
         subtotal_by_status.setdefault(currency, {})[status] = str(amount)
     unmatched = lines.loc[lines["status"] == Status.UNMATCHED.value]
     needs = int(lines["status"].isin(NEEDS_PERSON).sum())
+    annual_revenue, margin_pct = seat_margins(lines)
     return RunSummary(
         run_id=run_id or _new_run_id(), created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         period=period, invoice_file=str(inputs.invoice), subscriptions_file=str(inputs.subscriptions),
@@ -404,7 +437,7 @@ def summarise(lines: pd.DataFrame, missing: pd.DataFrame, rejects: pd.DataFrame,
         unbilled_cost={k: str(v) for k, v in sorted(_sum_by(unmatched, ["currency"], "subtotal").items())},
         money_at_risk={k: str(v) for k, v in sorted(_sum_by(lines, ["currency"], "money_at_risk").items())
                        if v != 0},
-        missing_count=len(missing),
+        annual_revenue=annual_revenue, margin_pct=margin_pct, missing_count=len(missing),
         missing_value={k: str(v) for k, v in sorted(_sum_by(missing, ["currency"], "expected_amount").items())},
         reject_count=len(rejects), has_change_log=has_change_log,
         needs_attention=needs + int((missing["reason"] != Reason.CONFIRMED.value).sum()),

@@ -258,6 +258,10 @@ def run_report(result: ReconResult, saved: Mapping[str, str], top: int = 10) -> 
     money_lines = Text.assemble(
         ("Unbilled cost (unmatched): ", "bold"), _amounts(summary.unbilled_cost), "   ",
         ("Money at risk: ", "bold"), _amounts(summary.money_at_risk))
+    if summary.margin_pct:
+        money_lines.append_text(Text.assemble("\n", ("Seat margin: ", "bold"), ", ".join(
+            f"{currency} {pct}% of {money(summary.annual_revenue.get(currency, '0'))} a year"
+            for currency, pct in sorted(summary.margin_pct.items()))))
     parts: list[RenderableType] = [_header(summary), BLANK, _status_table(summary), BLANK, _price_table(summary),
                                    BLANK, money_lines, BLANK, *_exceptions(result, top)]
     for section in (_missing(result, top), _rejects(result)):

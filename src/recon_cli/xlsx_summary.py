@@ -149,8 +149,12 @@ def write_summary(ws: WriteOnlyWorksheet, styles: Styles, result: ReconResult, n
     sheet.append()
     sheet.append(*_header(ws, styles, ["Amounts", *currencies]))
     for label, by_currency in (("Unbilled cost (unmatched)", s.unbilled_cost), ("Money at risk", s.money_at_risk),
-                               ("Missing subscriptions value", s.missing_value)):
+                               ("Missing subscriptions value", s.missing_value),
+                               ("Seat sales per year (priced subscriptions)", s.annual_revenue)):
         sheet.append(label, *(money(by_currency.get(c), c) for c in currencies))
+    if s.margin_pct:
+        sheet.append("Seat margin % (weighted by sales)", *(
+            Decimal(s.margin_pct[c]) if c in s.margin_pct else None for c in currencies))
     sheet.append()
     for label, count in (("Lines needing a person", s.needs_attention),
                          ("Missing subscriptions", s.missing_count), ("Rejected rows", s.reject_count)):
