@@ -40,18 +40,23 @@ class RunConfig(RunTable):
     invoice_profile: Any = None
 
 
+def read_toml(path: Path, flag: str = "") -> dict[str, Any]:
+    """A TOML file as a dict; ConfigError naming the file (and the flag that gave it) otherwise."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{flag}{path}: cannot be read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
 def load_config(path: Path | None) -> RunConfig:
     """Read recon.toml (the given path, or ./recon.toml when present); relative paths resolve beside it."""
     if path is None:
         if not DEFAULT_CONFIG.is_file():
             return RunConfig()
         path = DEFAULT_CONFIG
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    data = read_toml(path)
     unknown_tables = sorted(set(data) - set(TABLES))
     if unknown_tables:
         raise ConfigError(f"{path}: unknown table(s) {', '.join(unknown_tables)}; valid: "

@@ -18,7 +18,6 @@ the Partner Center header, so a profile lists only what its provider names diffe
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Literal
 
@@ -106,11 +105,8 @@ def profile_from_table(table: dict[str, object], where: str) -> Profile:
 
 def load_profile(path: Path) -> Profile:
     """A profile from its own TOML file (`--invoice-format acme.toml`); `name` defaults to the file stem."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"--invoice-format {path}: cannot be read ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    from recon_cli.config import read_toml
+
+    data = read_toml(path, "--invoice-format ")
     data.setdefault("name", path.stem)
     return profile_from_table(data, str(path))
