@@ -111,6 +111,8 @@ def _console(stderr: bool = False) -> Any:
 @click.argument("subscriptions", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @click.option("--changes", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="Licence change log (CSV or XLSX).")
+@click.option("--usage", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="Daily-rated usage file (NCE) to check the invoice's usage lines against.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, exists=True, dir_okay=False),
               help="recon.toml with defaults for these options (default ./recon.toml if present).")
 @click.option("--invoice-format", default=None, metavar="FORMAT|FILE.toml",
@@ -125,7 +127,7 @@ def _console(stderr: bool = False) -> Any:
               help="What makes the exit code 1 (default: unexplained).")
 @store_option
 @click.option("--quiet", "-q", is_flag=True, help="No terminal report; errors only.")
-def run(invoice: Path, subscriptions: Path, changes: Path | None, config_path: Path | None,
+def run(invoice: Path, subscriptions: Path, changes: Path | None, usage: Path | None, config_path: Path | None,
         invoice_format: str | None, date_format: str | None, period: str | None, as_of: str | None,
         min_margin: str | None,
         xlsx_path: Path | None, csv_path: Path | None, json_target: str | None, fail_on: str | None,
@@ -150,6 +152,7 @@ def run(invoice: Path, subscriptions: Path, changes: Path | None, config_path: P
         raise ConfigError(f"--period: expected YYYY-MM like 2026-10, found {period!r}")
     inputs = RunInputs(
         invoice=invoice, subscriptions=subscriptions, changes=changes or config.changes,
+        usage=usage or config.usage,
         invoice_format=invoice_format or config.invoice_format or "auto", period=period,
         date_format=(date_format or config.date_format or "").upper() or None,
         invoice_profile=None if invoice_format else config.invoice_profile,

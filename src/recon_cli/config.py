@@ -20,6 +20,7 @@ class RunTable(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     changes: Path | None = None
+    usage: Path | None = None
     invoice_format: str | None = None
     date_format: Literal["MDY", "DMY"] | None = None
     period: str | None = None
@@ -74,7 +75,7 @@ def load_config(path: Path | None) -> RunConfig:
         valid = ", ".join({"json_path": "json"}.get(k, k) for k in RunTable.model_fields)
         raise ConfigError(f"{path}: {problems} (valid keys: {valid})") from exc
     base = path.parent
-    updates: dict[str, Any] = {name: base / value for name in ("changes", "store", "xlsx", "csv")
+    updates: dict[str, Any] = {name: base / value for name in ("changes", "usage", "store", "xlsx", "csv")
                                if (value := getattr(config, name)) is not None and not value.is_absolute()}
     if config.invoice_format and config.invoice_format.lower().endswith(".toml") and \
             not Path(config.invoice_format).is_absolute():

@@ -6,6 +6,8 @@ vocabulary and the per-run summary that report, export and store all read.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from recon_cli.records import (
@@ -71,5 +73,7 @@ class RunSummary(BaseModel):
     has_change_log: bool = False
     unknown_charge_types: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    # `--usage`: the invoice's usage lines against the daily-rated usage file (recon_cli.usage).
+    usage_check: dict[str, Any] | None = None
 
 

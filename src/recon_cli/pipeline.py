@@ -55,6 +55,8 @@ class RunInputs:
     date_format: str | None = None
     # A profile from recon.toml's [invoice_format] (a formats.profiles.Profile), used as given.
     invoice_profile: Any = None
+    # The daily-rated usage file (--usage), checked against the invoice's usage lines.
+    usage: Path | None = None
 
 
 def _load_subscription_tables(inputs: RunInputs) -> tuple[RawTable, RawTable | None]:
@@ -113,6 +115,17 @@ def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run
     rejects = pd.concat([r for r in (rejects_invoice, rejects_subs, rejects_changes) if len(r)]
                         or [normalize.empty_rejects()], ignore_index=True)
     evidence = explain.evidence_records(decisions["evidence"])
+    usage_check = None
+    usage_notes: list[str] = []
+    if inputs.usage is not None:
+        from recon_cli.usage import check_usage
+
+        step("checking usage")
+        usage_check = check_usage(result_lines, inputs.usage, notes=usage_notes)
+        if len(usage_check.rejects):
+            rejects = pd.concat([r for r in (rejects, usage_check.rejects) if len(r)], ignore_index=True)
+        if usage_check.note:
+            usage_notes.append(usage_check.note)
 
     step("summarising")
     raw = invoice_table.frame
@@ -121,7 +134,8 @@ def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run
         invoice_format=invoice_format.name, subscription_count=len(subscriptions),
         change_count=0 if changes is None else len(changes), has_change_log=changes is not None,
         unknown_charge_types=normalize.unknown_charge_types(invoice),
-        notes=[*invoice_table.notes, *subscription_table.notes])
+        notes=[*invoice_table.notes, *subscription_table.notes, *usage_notes],
+        usage_check=usage_check.summary if usage_check is not None else None)
     return ReconResult(lines=result_lines, missing=missing, evidence=evidence, rejects=rejects,
                        summary=summary, invoice_raw=raw)
 
@@ -411,7 +425,7 @@ def _new_run_id() -> str:
 def summarise(lines: pd.DataFrame, missing: pd.DataFrame, rejects: pd.DataFrame, *, inputs: RunInputs,
               run_id: str | None, period: str | None, invoice_format: str, subscription_count: int,
               change_count: int, has_change_log: bool, unknown_charge_types: list[str],
-              notes: list[str]) -> RunSummary:
+              notes: list[str], usage_check: dict[str, Any] | None = None) -> RunSummary:
     """Counts and exact totals per status and currency."""
     by_status = _sum_by(lines, ["currency", "status"], "subtotal")
     subtotal_by_status: dict[str, dict[str, str]] = {}
@@ -441,5 +455,5 @@ def summarise(lines: pd.DataFrame, missing: pd.DataFrame, rejects: pd.DataFrame,
         missing_value={k: str(v) for k, v in sorted(_sum_by(missing, ["currency"], "expected_amount").items())},
         reject_count=len(rejects), has_change_log=has_change_log,
         needs_attention=needs + int((missing["reason"] != Reason.CONFIRMED.value).sum()),
-        unknown_charge_types=unknown_charge_types, notes=notes,
+        unknown_charge_types=unknown_charge_types, notes=notes, usage_check=usage_check,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from rich import box
@@ -262,6 +263,8 @@ def run_report(result: ReconResult, saved: Mapping[str, str], top: int = 10) -> 
         money_lines.append_text(Text.assemble("\n", ("Seat margin: ", "bold"), ", ".join(
             f"{currency} {pct}% of {money(summary.annual_revenue.get(currency, '0'))} a year"
             for currency, pct in sorted(summary.margin_pct.items()))))
+    if summary.usage_check is not None:
+        money_lines.append_text(Text.assemble("\n", ("Usage check: ", "bold"), _usage_check(summary.usage_check)))
     parts: list[RenderableType] = [_header(summary), BLANK, _status_table(summary), BLANK, _price_table(summary),
                                    BLANK, money_lines, BLANK, *_exceptions(result, top)]
     for section in (_missing(result, top), _rejects(result)):
@@ -270,6 +273,18 @@ def run_report(result: ReconResult, saved: Mapping[str, str], top: int = 10) -> 
     if saved:
         parts += [BLANK, Text("Saved", style="bold"), _facts(list(saved.items()))]
     return Group(*parts)
+
+
+def _usage_check(check: Mapping[str, Any]) -> str:
+    """'12 usage lines checked against dru.csv; 1 differs (see JSON summary.usage_check)'."""
+    checked, differing = int(check.get("lines_checked", 0)), int(check.get("lines_differing", 0))
+    text = (f"{checked} usage line{'s' if checked != 1 else ''} checked against {Path(str(check.get('file'))).name}; "
+            + (f"{differing} differ{'s' if differing == 1 else ''} (see JSON summary.usage_check)" if differing
+               else "all agree"))
+    unmatched = check.get("unmatched_usage") or {}
+    if unmatched:
+        text += f"; not on the invoice: {_amounts(unmatched)}"
+    return text
 
 
 # --- recon explain ------------------------------------------------------------------------
