@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -166,7 +167,7 @@ def run(invoice: Path, subscriptions: Path, changes: Path | None, usage: Path | 
     # Progress goes to stderr, and only to a terminal: pipes and CI get the stable report alone.
     progress_console = _console(stderr=True)
     live = progress_console.is_terminal and not quiet
-    with progress_console.status("reading", spinner="dots") if live else _nullcontext() as status:
+    with progress_console.status("reading", spinner="dots") if live else nullcontext() as status:
         def progress(message: str) -> None:
             if status is not None:
                 status.update(message)
@@ -188,14 +189,6 @@ def run(invoice: Path, subscriptions: Path, changes: Path | None, usage: Path | 
     if not quiet:
         console.print(report.run_report(result, saved))
     sys.exit(exit_code(result.summary, fail_on or config.fail_on or "unexplained"))
-
-
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def exit_code(summary: Any, fail_on: str) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recon_cli.errors import InputError
-from recon_cli.formats import TableFormat, header_key
+from recon_cli.formats import TableFormat
 from recon_cli.formats.nce import NCE
 
 if TYPE_CHECKING:
@@ -38,18 +38,6 @@ GRAPH = TableFormat(
     cancel_charge_types=NCE.cancel_charge_types,
     date_order="MDY",
 )
-
-
-def is_graph_record(first_line: bytes) -> bool:
-    """True when the line is a JSON object with the billed-reconciliation keys."""
-    try:
-        record = json.loads(first_line)
-    except ValueError:
-        return False
-    if not isinstance(record, dict):
-        return False
-    keys = {header_key(k) for k in record}
-    return all(header_key(k) in keys for k in GRAPH_KEYS)
 
 
 def first_line(path: Path) -> bytes:
