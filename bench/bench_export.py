@@ -21,8 +21,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from recon_cli.export import write_csv, write_json, write_xlsx
-from recon_cli.models import EVIDENCE_FIELDS, LINE_FIELDS, MISSING_FIELDS, REJECT_FIELDS, RunSummary
+from recon_cli.models import RunSummary
+from recon_cli.outputs.csv import write_csv
+from recon_cli.outputs.json import write_json
+from recon_cli.outputs.xlsx.workbook import write_xlsx
+from recon_cli.records import EVIDENCE_FIELDS, LINE_FIELDS, MISSING_FIELDS, REJECT_FIELDS
 from recon_cli.result import ReconResult
 
 # How the synthetic lines spread over statuses: 5% need a person.

@@ -6,17 +6,9 @@ import csv
 from pathlib import Path
 from typing import Any
 
-NCE_COLUMNS = [
-    "PartnerId", "CustomerId", "CustomerName", "CustomerDomainName", "CustomerCountry", "InvoiceNumber",
-    "MpnId", "ResellerMpnId", "OrderId", "OrderDate", "ProductId", "SkuId", "AvailabilityId", "SkuName",
-    "ProductName", "ChargeType", "UnitPrice", "Quantity", "Subtotal", "TaxTotal", "Total", "Currency",
-    "PriceAdjustmentDescription", "PublisherName", "PublisherId", "SubscriptionDescription",
-    "SubscriptionId", "ChargeStartDate", "ChargeEndDate", "TermAndBillingCycle", "EffectiveUnitPrice",
-    "UnitType", "AlternateId", "BillableQuantity", "BillingFrequency", "PricingCurrency",
-    "PCToBCExchangeRate", "PCToBCExchangeRateDate", "MeterDescription", "ReservationOrderId",
-    "CreditReasonCode", "SubscriptionStartDate", "SubscriptionEndDate", "ReferenceId",
-    "ProductQualifiers", "PromotionId", "ProductCategory",
-]
+from recon_cli.formats.nce import NCE_HEADERS
+
+NCE_COLUMNS = list(NCE_HEADERS)
 SUBSCRIPTION_COLUMNS = ["subscription_id", "customer_id", "customer_name", "product", "quantity",
                         "unit_price", "unit_cost", "currency", "billing_frequency", "status", "start_date"]
 CHANGE_COLUMNS = ["change_id", "subscription_id", "effective_date", "quantity_delta", "provisioning_status",

@@ -8,13 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from recon_cli.models import (
-    EVIDENCE_FIELDS,
-    LINE_FIELDS,
-    MISSING_FIELDS,
-    REJECT_FIELDS,
-    RunSummary,
-)
+from recon_cli.models import RunSummary
+from recon_cli.records import EVIDENCE_FIELDS, LINE_FIELDS, MISSING_FIELDS, REJECT_FIELDS
 from recon_cli.result import ReconResult
 
 D = Decimal

@@ -15,9 +15,16 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from recon_cli import export, xlsx
-from recon_cli.export import result_to_json, safe_text, write_csv, write_json, write_xlsx
-from recon_cli.models import LINE_FIELDS
+from recon_cli.outputs import csv as csv_out
+from recon_cli.outputs import files
+from recon_cli.outputs import json as json_out
+from recon_cli.outputs.csv import write_csv
+from recon_cli.outputs.files import safe_text
+from recon_cli.outputs.json import result_to_json, write_json
+from recon_cli.outputs.xlsx import cells as xlsx_cells
+from recon_cli.outputs.xlsx import workbook as xlsx
+from recon_cli.outputs.xlsx.workbook import write_xlsx
+from recon_cli.records import LINE_FIELDS
 from recon_cli.result import ReconResult
 
 D = Decimal
@@ -97,7 +104,7 @@ def test_json_missing_and_rejects_entries(tiny_result: ReconResult) -> None:
 def test_written_json_equals_the_document_for_awkward_values(
         tiny_result: ReconResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The fast file writer gives the same document as result_to_json, across chunk edges."""
-    monkeypatch.setattr(export, "JSON_CHUNK", 3)
+    monkeypatch.setattr(json_out, "JSON_CHUNK", 3)
     result = with_lines(
         tiny_result,
         customer_name={0: 'Quote " and back\\slash é −', 1: None},
@@ -159,7 +166,7 @@ def test_csv_keeps_the_invoice_columns_and_appends_results(tiny_result: ReconRes
     header, *rows = read_csv_rows(target)
     provider = [c for c in raw.columns if c != "__row__"]
     assert header[:len(provider)] == provider
-    assert header[len(provider):] == [column for column, _ in export.CSV_RESULT_COLUMNS]
+    assert header[len(provider):] == [column for column, _ in csv_out.CSV_RESULT_COLUMNS]
     assert [row[:len(provider)] for row in rows] == raw[provider].to_numpy().tolist()
     by_column = [dict(zip(header, row, strict=True)) for row in rows]
     assert by_column[2]["CustomerName"] == HYPERLINK  # the provider's value, untouched
@@ -263,7 +270,7 @@ def test_xlsx_summary_counts_and_legend(workbook: openpyxl.Workbook) -> None:
     assert rows["Money at risk"][0] == 45
     assert rows["Rejected rows"][0] == 1
     legend = [c for c in workbook["Summary"]["A"] if c.value == "partially_explained"]
-    assert legend and legend[-1].fill.fgColor.rgb.endswith(xlsx.STATUS_FILLS["partially_explained"])
+    assert legend and legend[-1].fill.fgColor.rgb.endswith(xlsx_cells.STATUS_FILLS["partially_explained"])
 
 
 def test_xlsx_lines_continue_on_more_sheets(tiny_result: ReconResult, tmp_path: Path,
@@ -327,7 +334,7 @@ def test_xlsx_money_carries_its_currency(tiny_result: ReconResult, tmp_path: Pat
     lines = book["Lines"]
     columns = header_map(lines)
     formats = [lines.cell(row, columns["Subtotal"]).number_format for row in range(2, 6)]
-    assert formats == ['#,##0.00 "USD"', '#,##0.00 "EUR"', '#,##0.00 "USD"', xlsx.MONEY_FORMAT]
+    assert formats == ['#,##0.00 "USD"', '#,##0.00 "EUR"', '#,##0.00 "USD"', xlsx_cells.MONEY_FORMAT]
     assert lines.cell(3, columns["Unit price"]).number_format == '#,##0.00 "EUR"'
     assert book["Missing"]["K2"].number_format == '#,##0.00 "USD"'
     exceptions = book["Exceptions"]
@@ -335,7 +342,7 @@ def test_xlsx_money_carries_its_currency(tiny_result: ReconResult, tmp_path: Pat
     risk = next(row for row in book["Summary"].iter_rows() if row[0].value == "Money at risk")
     amounts = {cell.number_format: cell.value for cell in risk[1:] if cell.value is not None}
     assert amounts == {'#,##0.00 "EUR"': 1, '#,##0.00 "USD"': 30}
-    assert xlsx.money_format(" usd ") == '#,##0.00 "USD"'
+    assert xlsx_cells.money_format(" usd ") == '#,##0.00 "USD"'
 
 
 def customer_rows(book: openpyxl.Workbook) -> list[dict[str, object]]:
@@ -389,8 +396,8 @@ def test_safe_text_leaves_plain_text_alone(text: str) -> None:
 
 def test_safe_sheet_titles() -> None:
     """Sheet titles lose the characters Excel refuses and fit in 31 characters."""
-    assert xlsx.safe_sheet_title("a/b\\c*d?e:f[g]") == "a_b_c_d_e_f_g_"
-    assert len(xlsx.safe_sheet_title("x" * 40)) == 31
+    assert xlsx_cells.safe_sheet_title("a/b\\c*d?e:f[g]") == "a_b_c_d_e_f_g_"
+    assert len(xlsx_cells.safe_sheet_title("x" * 40)) == 31
 
 
 # --- atomic writes ------------------------------------------------------------------------
@@ -420,7 +427,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(kind: str, tiny_result: 
         monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_fail)
         writer = write_csv
     elif kind == "json":
-        monkeypatch.setattr(export, "_write_lines_json", lines_then_fail)
+        monkeypatch.setattr(json_out, "_write_lines_json", lines_then_fail)
         writer = write_json
     else:
         monkeypatch.setattr(xlsx.ExcelWriter, "save", _boom)
@@ -436,7 +443,7 @@ def test_atomic_write_replaces_and_keeps_the_mode(tmp_path: Path) -> None:
     target = tmp_path / "report.txt"
     target.write_text("old")
     os.chmod(target, 0o640)
-    with export.atomic_write(target, "w", encoding="utf-8") as handle:
+    with files.atomic_write(target, "w", encoding="utf-8") as handle:
         handle.write("new")
     assert target.read_text() == "new"
     assert target.stat().st_mode & 0o777 == 0o640
@@ -445,7 +452,8 @@ def test_atomic_write_replaces_and_keeps_the_mode(tmp_path: Path) -> None:
 
 def test_importing_export_loads_neither_pandas_nor_openpyxl() -> None:
     """`recon --help` imports this module: pandas and openpyxl load only when writing."""
-    code = "import sys, recon_cli.export; print('pandas' in sys.modules, 'openpyxl' in sys.modules)"
+    code = ("import sys, recon_cli.outputs.json, recon_cli.outputs.csv; "
+            "print('pandas' in sys.modules, 'openpyxl' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 

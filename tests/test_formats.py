@@ -18,11 +18,12 @@ from click.testing import CliRunner
 from builders import CHANGE_COLUMNS, NCE_COLUMNS, SUBSCRIPTION_COLUMNS, change, seat, subscription, write_csv
 from recon_cli.cli import cli
 from recon_cli.errors import ConfigError, ExitCode, InputError
+from recon_cli.formats.detect import choose_invoice_format as detect_invoice_format
 from recon_cli.formats.detect import invoice_formats
 from recon_cli.formats.legacy import LEGACY
 from recon_cli.formats.nce import NCE
 from recon_cli.formats.profiles import Profile, load_profile
-from recon_cli.load import detect_invoice_format, read_table
+from recon_cli.load import read_table
 from recon_cli.normalize import normalize_invoice
 from recon_cli.pipeline import RunInputs, reconcile
 
@@ -67,7 +68,8 @@ def test_legacy_sample_is_detected_and_matched_on_the_syndication_number(tmp_pat
 def test_legacy_columns_keep_the_billing_platform_id_apart() -> None:
     """The file's own SubscriptionId is kept as billing_subscription_id, never as the match key."""
     table = read_table(LEGACY_SAMPLE)
-    frame, _ = normalize_invoice(table, detect_invoice_format(table, "legacy"), LEGACY_SAMPLE)
+    typed = normalize_invoice(table, detect_invoice_format(table, "legacy"), LEGACY_SAMPLE)
+    frame, _ = typed.frame, typed.rejects
     assert frame["billing_subscription_id"].tolist() == ["4KIKawEAAAAAAAEA", "Ik4YawEAAAAAAAEA"]
     assert frame["product_id"].tolist()[0] == "2F707C7C-2433-49A5-A437-9CA7CF40D3EB"  # DurableOfferId
     assert set(NCE.column(c.name).name for c in NCE.columns) <= set(frame.columns)
@@ -99,7 +101,8 @@ def test_legacy_cancellation_and_prorates(tmp_path: Path) -> None:
     assert result.summary.unknown_charge_types == ["Mystery fee"]
     assert result.summary.subtotal_total == {"EUR": "131"}
     table = read_table(invoice)
-    frame, _ = normalize_invoice(table, LEGACY, invoice)
+    typed = normalize_invoice(table, LEGACY, invoice)
+    frame, _ = typed.frame, typed.rejects
     assert frame["effective_unit_price"].tolist()[2] == D("12.500000")
 
 
@@ -187,7 +190,8 @@ def test_graph_blob_is_detected_from_its_bytes_and_keys(tmp_path: Path) -> None:
     blob = write_blob(tmp_path / "G000773581.jsonl.gz", items, ("", "[1, 2]"))
     table = read_table(blob)
     fmt = detect_invoice_format(table)
-    frame, rejects = normalize_invoice(table, fmt, blob)
+    typed = normalize_invoice(table, fmt, blob)
+    frame, rejects = typed.frame, typed.rejects
     assert fmt.name == "graph"
     assert frame["subtotal"].tolist() == [D(str(i["subtotal"])) for i in items]
     assert frame["total"].tolist()[1] == D("793")  # totalForCustomer
@@ -269,7 +273,8 @@ def test_each_distributor_profile_reads_its_documented_header(tmp_path: Path, na
     invoice = write_csv(tmp_path / "invoice.csv", header, [{h: values.get(h, "x") for h in header}])
     table = read_table(invoice)
     fmt = detect_invoice_format(table)
-    frame, rejects = normalize_invoice(table, fmt, invoice)
+    typed = normalize_invoice(table, fmt, invoice)
+    frame, rejects = typed.frame, typed.rejects
     assert fmt.name == name and rejects.empty
     assert frame[["subscription_id", "subtotal", "quantity"]].to_numpy().tolist() == [["s1", D("20.00"), D(2)]]
 

@@ -11,8 +11,9 @@ import pytest
 
 from builders import NCE_COLUMNS, SUBSCRIPTION_COLUMNS, month, seat, subscription, write_csv
 from recon_cli.errors import InputError
+from recon_cli.formats.detect import choose_invoice_format as detect_invoice_format
 from recon_cli.formats.nce import NCE, seat_subtotal, usage_subtotal
-from recon_cli.load import RawTable, detect_invoice_format, read_table, split_workbook
+from recon_cli.load import RawTable, read_table, split_workbook
 from recon_cli.normalize import normalize_invoice
 from recon_cli.pipeline import RunInputs, reconcile
 
@@ -50,7 +51,8 @@ def test_bom_crlf_and_json_cells(tmp_path: Path) -> None:
         writer.writerow({c: row.get(c, "") for c in NCE_COLUMNS})
     table = read_table(path)
     assert table.headers[0] == "PartnerId"
-    frame, rejects = normalize_invoice(table, detect_invoice_format(table), path)
+    typed = normalize_invoice(table, detect_invoice_format(table), path)
+    frame, rejects = typed.frame, typed.rejects
     assert rejects.empty
     assert frame["price_adjustment"].iloc[0] == '["15.0% Partner earned credit for services managed"]'
 
@@ -60,7 +62,8 @@ def test_tier2_mpn_id_is_an_alias(tmp_path: Path) -> None:
     columns = [("Tier2MpnId" if c == "ResellerMpnId" else c) for c in NCE_COLUMNS]
     path = write_csv(tmp_path / "invoice.csv", columns, [seat("s1", 5, Tier2MpnId="6048879")])
     table = read_table(path)
-    frame, _ = normalize_invoice(table, detect_invoice_format(table), path)
+    typed = normalize_invoice(table, detect_invoice_format(table), path)
+    frame, _ = typed.frame, typed.rejects
     assert frame["reseller_mpn_id"].iloc[0] == "6048879"
 
 
@@ -189,7 +192,8 @@ def test_gzip_csv_reads_like_the_csv(tmp_path: Path) -> None:
     packed = tmp_path / "invoice.csv.gz"
     packed.write_bytes(gzip.compress(plain.read_bytes()))
     table = read_table(packed)
-    frame, rejects = normalize_invoice(table, detect_invoice_format(table), packed)
+    typed = normalize_invoice(table, detect_invoice_format(table), packed)
+    frame, rejects = typed.frame, typed.rejects
     assert table.file == "invoice.csv.gz" and rejects.empty
     assert frame["line_id"].tolist() == ["G000000001-2"] and frame["subtotal"].tolist() == [Decimal("50.00")]
 

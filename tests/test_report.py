@@ -17,16 +17,13 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console, RenderableType
 
-from recon_cli import report
 from recon_cli.cli import cli
-from recon_cli.models import (
-    LINE_FIELDS,
-    Confirmation,
-    EvidenceRecord,
-    Explanation,
-    RunSummary,
-)
+from recon_cli.models import RunSummary
+from recon_cli.outputs.terminal.explain import explanation_report
+from recon_cli.outputs.terminal.listing import runs_report
+from recon_cli.outputs.terminal.run import run_report
 from recon_cli.pipeline import RunInputs, reconcile
+from recon_cli.records import LINE_FIELDS, Confirmation, EvidenceRecord, Explanation
 from recon_cli.result import ReconResult
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -78,7 +75,7 @@ def evidence(result: ReconResult) -> list[EvidenceRecord]:
 
 def test_run_report_golden(tiny_result: ReconResult) -> None:
     """The run summary of the tiny result matches tests/golden/run_report.txt."""
-    assert_golden("run_report.txt", render(report.run_report(tiny_result, SAVED)))
+    assert_golden("run_report.txt", render(run_report(tiny_result, SAVED)))
 
 
 def sample_run(monkeypatch: pytest.MonkeyPatch) -> ReconResult:
@@ -93,7 +90,7 @@ def test_run_report_of_the_sample_month_golden(monkeypatch: pytest.MonkeyPatch) 
     """The report of a real run of sample_data/ matches tests/golden/run_report_sample.txt."""
     result = sample_run(monkeypatch)
     saved = {"store": ".recon/recon.db", "run": result.summary.run_id, "xlsx": "october.xlsx"}
-    text = render(report.run_report(result, saved))
+    text = render(run_report(result, saved))
     assert "run golden" in text
     assert_golden("run_report_sample.txt", text)
 
@@ -113,7 +110,7 @@ def test_run_report_respects_no_color(tiny_result: ReconResult, monkeypatch: pyt
     """On a terminal the report is coloured, unless NO_COLOR is set; off a terminal it is plain."""
     def on_terminal() -> str:
         console = Console(width=100, file=io.StringIO(), force_terminal=True, color_system="truecolor")
-        console.print(report.run_report(tiny_result, SAVED))
+        console.print(run_report(tiny_result, SAVED))
         return console.file.getvalue()  # type: ignore[attr-defined]
 
     assert colors(on_terminal())
@@ -122,7 +119,7 @@ def test_run_report_respects_no_color(tiny_result: ReconResult, monkeypatch: pyt
     assert "\x1b[" in plain  # still a terminal: bold stays
     assert not colors(plain)
     monkeypatch.delenv("NO_COLOR")
-    assert "\x1b" not in render(report.run_report(tiny_result, SAVED))
+    assert "\x1b" not in render(run_report(tiny_result, SAVED))
 
 
 @pytest.mark.parametrize("no_color", ["", "1"])
@@ -140,7 +137,7 @@ def test_recon_run_honours_no_color(no_color: str, tmp_path: Path) -> None:
 
 def test_run_report_cuts_long_lists(tiny_result: ReconResult) -> None:
     """Past `top`, the report says how many more there are and where to see them."""
-    text = render(report.run_report(tiny_result, SAVED, top=1))
+    text = render(run_report(tiny_result, SAVED, top=1))
     assert "G000123456-4" in text
     assert "G000123456-5" not in text
     assert "... and 1 more subscription; see --xlsx" in text
@@ -152,7 +149,7 @@ def test_run_report_groups_lines_by_subscription(tiny_result: ReconResult) -> No
     extra = lines.iloc[[2]].copy()
     extra["line_id"], extra["row"], extra["money_at_risk"] = "G000123456-9", 9, Decimal("5.00")
     result = dataclasses.replace(tiny_result, lines=pd.concat([lines, extra], ignore_index=True))
-    text = render(report.run_report(result, SAVED))
+    text = render(run_report(result, SAVED))
     assert "3 lines on 2 subscriptions" in text
     assert "G000123456-4 (+1 line)  unexplained  35.00 USD at risk" in text
 
@@ -161,14 +158,14 @@ def test_run_report_keeps_input_text_literal(tiny_result: ReconResult) -> None:
     """A customer name that looks like rich markup is shown as written."""
     lines = tiny_result.lines.copy()
     lines.loc[2, "customer_name"] = "[bold]Evil[/bold] Corp"
-    text = render(report.run_report(dataclasses.replace(tiny_result, lines=lines), SAVED))
+    text = render(run_report(dataclasses.replace(tiny_result, lines=lines), SAVED))
     assert "[bold]Evil[/bold] Corp" in text
 
 
 def test_run_report_when_nothing_needs_a_person(tiny_result: ReconResult) -> None:
     """A clean run says so instead of listing exceptions."""
     clean = tiny_result.lines.iloc[[0, 1]]
-    text = render(report.run_report(dataclasses.replace(tiny_result, lines=clean), {}))
+    text = render(run_report(dataclasses.replace(tiny_result, lines=clean), {}))
     assert "Nothing needs a person" in text
     assert "Saved" not in text
 
@@ -181,7 +178,7 @@ def test_explain_one_line_golden(tiny_result: ReconResult) -> None:
     explanation = Explanation(run_id="20261125T020000Z-abcd", query="G000123456-3", matched_by="line_id",
                               period="2026-10", invoice_file="invoice.csv",
                               lines=[stored_lines(tiny_result)[1]], evidence=evidence(tiny_result))
-    text = render(report.explanation_report(explanation))
+    text = render(explanation_report(explanation))
     assert "not yet invoiced" in text
     assert_golden("explain_line.txt", text)
 
@@ -195,7 +192,7 @@ def test_explain_a_subscription_with_several_lines(tiny_result: ReconResult) -> 
     explanation = Explanation(run_id="20261125T020000Z-abcd", query="bbbb-2", matched_by="subscription_id",
                               lines=[lines[1], {**lines[1], "line_id": "G000123456-8", "row": 8}],
                               evidence=evidence(tiny_result), confirmation=confirmation)
-    text = render(report.explanation_report(explanation))
+    text = render(explanation_report(explanation))
     assert text.count("Change-log records used") == 1
     assert "G000123456-3, G000123456-8: Provider has 10 seats" in text
     assert "Confirmed by ann" in text
@@ -206,7 +203,7 @@ def test_explain_a_missing_subscription(tiny_result: ReconResult) -> None:
     """A subscription absent from the invoice shows its missing entry."""
     missing = {k: stored(v) for k, v in tiny_result.missing.astype("object").to_dict("records")[0].items()}
     explanation = Explanation(run_id="r", query="eeee-5", matched_by="subscription_id", missing=missing)
-    text = render(report.explanation_report(explanation))
+    text = render(explanation_report(explanation))
     assert text.startswith("Missing from the invoice")
     assert "38.40 USD" in text
     assert "has no line on the invoice" in text
@@ -222,7 +219,7 @@ def test_runs_golden(tiny_result: ReconResult) -> None:
         "run_id": "20261025T010000654321Z-0001", "created_at": "2026-10-25T01:00:00Z", "period": "2026-09",
         "invoice_numbers": ["G000111111"], "needs_attention": 0, "missing_count": 0, "reject_count": 0,
         "line_count": 1250})
-    text = render(report.runs_report([older, newer]))
+    text = render(runs_report([older, newer]))
     assert text.index("20261125T020000123456Z-abcd") < text.index("20261025T010000654321Z-0001")
     assert_golden("runs.txt", text)
 
@@ -231,7 +228,7 @@ def test_runs_on_a_narrow_terminal(tiny_result: ReconResult) -> None:
     """On 80 columns the Created column goes and run ids stay whole on one line."""
     run = tiny_result.summary.model_copy(update={"run_id": "20261125T020000123456Z-abcd"})
     console = Console(width=80, file=io.StringIO(), color_system=None, force_terminal=False)
-    console.print(report.runs_report([run]))
+    console.print(runs_report([run]))
     text = console.file.getvalue()  # type: ignore[attr-defined]
     assert "Created" not in text
     assert "20261125T020000123456Z-abcd 2026-10" in text
@@ -239,12 +236,13 @@ def test_runs_on_a_narrow_terminal(tiny_result: ReconResult) -> None:
 
 def test_runs_when_none_are_stored() -> None:
     """An empty store tells how to make a run."""
-    assert "No runs stored yet" in render(report.runs_report([]))
+    assert "No runs stored yet" in render(runs_report([]))
 
 
 def test_report_imports_no_pandas() -> None:
-    """`recon explain` and `recon runs` import report.py: it must not load pandas."""
-    code = "import sys, recon_cli.report; print('pandas' in sys.modules)"
+    """`recon explain` and `recon runs` import outputs/terminal/: it must not load pandas."""
+    code = ("import sys, recon_cli.outputs.terminal.run, recon_cli.outputs.terminal.explain, "
+            "recon_cli.outputs.terminal.listing; print('pandas' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
@@ -253,4 +251,4 @@ def test_runs_report_accepts_minimal_summaries() -> None:
     """A run with no invoice numbers shows its file name instead."""
     run = RunSummary(run_id="r1", created_at="2026-11-01T00:00:00Z", period=None, invoice_file="inv.csv",
                      subscriptions_file="s.csv", changes_file=None, invoice_format="nce")
-    assert "inv.csv" in render(report.runs_report([run]))
+    assert "inv.csv" in render(runs_report([run]))

@@ -242,8 +242,8 @@ def test_totals_are_exact_per_currency(tmp_path: Path) -> None:
 
 def test_confirmation_applies_while_quantities_hold(tmp_path: Path) -> None:
     """A confirmation turns the same difference into confirmed, and lapses when it changes."""
-    from recon_cli.models import Confirmation
     from recon_cli.pipeline import RunInputs, reconcile
+    from recon_cli.records import Confirmation
 
     paths = month(tmp_path, [seat("s1", 9)], [subscription("s1", 7)])
     held = Confirmation(subscription_id="S1", provider_quantity="9", subscription_quantity="7", note="agreed",

@@ -58,7 +58,7 @@ def test_reopening_applies_nothing_new(tmp_path: Path, monkeypatch: pytest.Monke
     path = tmp_path / "recon.db"
     store.open_store(path).close()
     ran: list[str] = []
-    monkeypatch.setattr(store, "MIGRATIONS", [lambda db: ran.append("again")] * len(store.MIGRATIONS))
+    monkeypatch.setattr(store.schema, "MIGRATIONS", [lambda db: ran.append("again")] * len(store.MIGRATIONS))
     conn = store.open_store(path)
     assert ran == []
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
@@ -155,8 +155,8 @@ def test_explain_unknown_id(saved: sqlite3.Connection) -> None:
 def test_lookups_use_indexes(saved: sqlite3.Connection) -> None:
     """Explain's lookups search indexes, never scan the lines of a million-line run."""
     span = {"key": "x", "low": 10**9, "high": 2 * 10**9 - 1}
-    queries = [(f"{store._LINE_SELECT} WHERE id = ?", (10**9 + 2,)),
-               (store._SUBSCRIPTION_LINES, span),
+    queries = [(f"{store.lookup._LINE_SELECT} WHERE id = ?", (10**9 + 2,)),
+               (store.lookup._SUBSCRIPTION_LINES, span),
                ("SELECT * FROM evidence WHERE run_id = ? AND subscription_id IN (?, ?)", ("r", "x", "y")),
                ("SELECT * FROM missing WHERE run_id = ? AND subscription_id = ?", ("r", "x"))]
     for sql, params in queries:

@@ -19,9 +19,10 @@ from recon_cli import load
 from recon_cli.cli import cli
 from recon_cli.errors import ExitCode, InputError
 from recon_cli.formats.dates import parse_date
+from recon_cli.formats.detect import choose_invoice_format as detect_invoice_format
 from recon_cli.formats.numbers import parse_decimal
 from recon_cli.formats.subscriptions import SUBSCRIPTIONS
-from recon_cli.load import detect_invoice_format, read_table
+from recon_cli.load import read_table
 from recon_cli.normalize import normalize_invoice, normalize_subscriptions
 from recon_cli.pipeline import RunInputs, reconcile
 
@@ -58,10 +59,8 @@ def european(line: dict[str, Any]) -> dict[str, Any]:
 
 def load_invoice(path: Path, date_format: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     table = read_table(path)
-    notes: list[str] = []
-    frame, rejects = normalize_invoice(table, detect_invoice_format(table), path, date_format=date_format,
-                                      notes=notes)
-    return frame, rejects, [*table.notes, *notes]
+    typed = normalize_invoice(table, detect_invoice_format(table), path, date_format=date_format)
+    return typed.frame, typed.rejects, [*table.notes, *typed.notes]
 
 
 # --- encodings and delimiters ----------------------------------------------------------------
@@ -203,11 +202,11 @@ def test_us_invoice_with_early_days_reads_month_first_silently(tmp_path: Path) -
 def test_subscription_dates_that_do_not_tell_are_read_month_first_with_a_note(tmp_path: Path) -> None:
     """A billing export with 05/10/2025 start dates reads month first and says how to change it."""
     path = write_csv(tmp_path / "subs.csv", SUBSCRIPTION_COLUMNS, [subscription("s1", 5, start_date="05/10/2025")])
-    notes: list[str] = []
-    frame, _ = normalize_subscriptions(read_table(path), SUBSCRIPTIONS, "USD", notes=notes)
+    typed = normalize_subscriptions(read_table(path), SUBSCRIPTIONS)
+    frame, notes = typed.frame, typed.notes
     assert frame["start_date"].tolist() == [pd.Timestamp("2025-05-10")]
     assert "--date-format DMY" in notes[0]
-    frame, _ = normalize_subscriptions(read_table(path), SUBSCRIPTIONS, "USD", date_format="DMY")
+    frame = normalize_subscriptions(read_table(path), SUBSCRIPTIONS, date_format="DMY").frame
     assert frame["start_date"].tolist() == [pd.Timestamp("2025-10-05")]
 
 

@@ -122,7 +122,8 @@ def test_bad_amount_is_a_reject_with_file_row_and_column(tmp_path: Path) -> None
 
 
 def test_microsoft_sample_loads() -> None:
-    frame, rejects = load_usage(SAMPLE_DRU)
+    loaded = load_usage(SAMPLE_DRU)
+    frame, rejects = loaded.frame, loaded.rejects
     assert len(frame) == 3 and rejects.empty
     assert frame["billing_pre_tax_total"].tolist() == [
         Decimal("0.486031696515249"), Decimal("0.490235765325545"), Decimal("0.486031696515249")]

@@ -1,17 +1,21 @@
-"""`recon.toml`: defaults for `recon run`, validated strictly; command-line flags always win."""
+"""`recon.toml`: defaults for `recon run`, validated strictly, handed to click as its `default_map`
+so that command-line flags always win."""
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from recon_cli.errors import ConfigError
+from recon_cli.formats.profiles import profile_from_table, read_toml
 
 DEFAULT_CONFIG = Path("recon.toml")
 TABLES = ("run", "invoice_format")
+# recon.toml keys whose `recon run` parameter has another name.
+PARAMETERS = {"xlsx": "xlsx_path", "csv": "csv_path", "json": "json_target"}
+PATHS = ("changes", "usage", "store", "xlsx", "csv")
 
 
 class RunTable(BaseModel):
@@ -30,32 +34,18 @@ class RunTable(BaseModel):
     store: Path | None = None
     xlsx: Path | None = None
     csv: Path | None = None
-    json_path: str | None = None
+    json_path: str | None = Field(default=None, alias="json")  # `json` would shadow BaseModel.json
 
 
-class RunConfig(RunTable):
-    """Everything recon.toml sets for `recon run`: the `[run]` keys, plus `invoice_profile`, the
-    `[invoice_format]` table (a column mapping for the provider's invoice, a
-    recon_cli.formats.profiles.Profile)."""
+def run_defaults(path: Path | None) -> dict[str, Any]:
+    """recon.toml (the given path, or ./recon.toml when present) as defaults for `recon run`'s parameters.
 
-    invoice_profile: Any = None
-
-
-def read_toml(path: Path, flag: str = "") -> dict[str, Any]:
-    """A TOML file as a dict; ConfigError naming the file (and the flag that gave it) otherwise."""
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{flag}{path}: cannot be read ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-
-
-def load_config(path: Path | None) -> RunConfig:
-    """Read recon.toml (the given path, or ./recon.toml when present); relative paths resolve beside it."""
+    Relative paths resolve beside the file; an `[invoice_format]` table becomes the default
+    `--invoice-format` (a Profile). Values are still checked by each parameter's click type.
+    """
     if path is None:
         if not DEFAULT_CONFIG.is_file():
-            return RunConfig()
+            return {}
         path = DEFAULT_CONFIG
     data = read_toml(path)
     unknown_tables = sorted(set(data) - set(TABLES))
@@ -63,30 +53,28 @@ def load_config(path: Path | None) -> RunConfig:
         raise ConfigError(f"{path}: unknown table(s) {', '.join(unknown_tables)}; valid: "
                           + ", ".join(f"[{t}]" for t in TABLES))
     table = dict(data.get("run", {}))
-    if "json" in table:
-        table["json_path"] = table.pop("json")
     if isinstance(table.get("date_format"), str):
         table["date_format"] = table["date_format"].upper()
     try:
-        config = RunConfig.model_validate(RunTable.model_validate(table).model_dump())
+        config = RunTable.model_validate(table)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"[run].{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        valid = ", ".join({"json_path": "json"}.get(k, k) for k in RunTable.model_fields)
+        problems = "; ".join(f"[run].{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        valid = ", ".join(f.alias or name for name, f in RunTable.model_fields.items())
         raise ConfigError(f"{path}: {problems} (valid keys: {valid})") from exc
     base = path.parent
-    updates: dict[str, Any] = {name: base / value for name in ("changes", "usage", "store", "xlsx", "csv")
-                               if (value := getattr(config, name)) is not None and not value.is_absolute()}
-    if config.invoice_format and config.invoice_format.lower().endswith(".toml") and \
-            not Path(config.invoice_format).is_absolute():
-        updates["invoice_format"] = str(base / config.invoice_format)
+    defaults: dict[str, Any] = {}
+    for key, value in config.model_dump(exclude_none=True, by_alias=True).items():
+        if key in PATHS and not Path(value).is_absolute():
+            value = base / value
+        defaults[PARAMETERS.get(key, key)] = value
+    fmt = defaults.get("invoice_format")
+    if isinstance(fmt, str) and fmt.lower().endswith(".toml") and not Path(fmt).is_absolute():
+        defaults["invoice_format"] = str(base / fmt)
     if "invoice_format" in data:
-        if config.invoice_format:
+        if fmt:
             raise ConfigError(f"{path}: give the invoice format either as [run].invoice_format or as an "
                               "[invoice_format] table, not both")
-        from recon_cli.formats.profiles import profile_from_table
-
         profile_table = dict(data["invoice_format"])
         profile_table.setdefault("name", "recon.toml")
-        updates["invoice_profile"] = profile_from_table(profile_table, f"{path}: [invoice_format]")
-    return config.model_copy(update=updates)
+        defaults["invoice_format"] = profile_from_table(profile_table, f"{path}: [invoice_format]")
+    return defaults

@@ -1,22 +1,57 @@
-"""Why a seat count differs: the change-log records the provider could not reflect yet.
+"""Why a line has its status: the change-log records the provider could not reflect yet, and
+every reason's text.
 
 PRODUCT.md §3 rule 5. Evidence for a subscription is each change-log record effective
 after the provider's as-of date (and not after `--as-of`), or whose provisioning failed
-or is still awaited, whenever effective. Each Reason has one message template here.
+or is still awaited, whenever effective. Each Reason has one message template here, and
+nothing else in the package writes explanation prose.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from recon_cli.formats.subscriptions import PROVISIONING_AWAITING, PROVISIONING_FAILED
-from recon_cli.models import EVIDENCE_FIELDS, EvidenceKind, Reason, Status
+from recon_cli.frames import carry, date_column, group_positions, mapped_texts
+from recon_cli.records import EVIDENCE_FIELDS, EvidenceKind, Kind, MatchMethod, Reason, Status
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """The quantity rules' outcome per subscription.
+
+    Attributes:
+        groups: seat counts per subscription (match.seat_counts): provider and subscription
+            quantity, delta, the provider's as-of and the line that set the count.
+        decided: one row per subscription with a difference: status, reason, residual,
+            explanation, evidence (change ids).
+        evidence: the change-log records used, with `group` and `evidence_kind`.
+    """
+
+    groups: pd.DataFrame
+    decided: pd.DataFrame
+    evidence: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """Per invoice line (aligned with the lines): the columns the explain stage owns."""
+
+    status: Any
+    reason: Any
+    explanation: Any
+    evidence: pd.Series
+    residual: pd.Series
+    provider_quantity: pd.Series
+    quantity_delta: pd.Series
+    as_of: pd.Series
 
 NOT_INVOICED = "not yet invoiced"
 
@@ -74,7 +109,8 @@ def find_evidence(differences: pd.DataFrame, changes: pd.DataFrame, as_of_limit:
         failed[used.index], EvidenceKind.FAILED_PROVISIONING.value,
         np.where(awaiting[used.index], EvidenceKind.AWAITING_PROVISIONING.value,
                  EvidenceKind.CHANGED_AFTER_AS_OF.value))
-    return used.sort_values(["group", "effective_date", "row"], kind="stable")
+    ordered: pd.DataFrame = used.sort_values(["group", "effective_date", "row"], kind="stable")
+    return ordered
 
 
 def evidence_records(evidence: pd.DataFrame) -> pd.DataFrame:
@@ -134,28 +170,128 @@ def decide(provider: Decimal, subscription: Decimal, records: list[dict[str, Any
             f"{signed(residual)} seats remain unexplained.")
 
 
-def explain_differences(differences: pd.DataFrame, evidence: pd.DataFrame, has_change_log: bool
-                        ) -> pd.DataFrame:
-    """Decide every subscription with a seat difference.
+def decide_differences(groups: pd.DataFrame, changes: pd.DataFrame | None, as_of_limit: datetime | None
+                       ) -> Decisions:
+    """Decide every subscription whose seat counts differ, from its change-log evidence.
 
-    Returns:
-        one row per `group`: status, reason, residual, explanation, evidence (change ids).
+    Args:
+        groups: match.seat_counts(): one row per subscription.
+        changes: the typed change log, None when the run has none.
+        as_of_limit: `--as-of`.
     """
     import pandas as pd
 
+    delta = groups["quantity_delta"]
+    differences = groups.loc[delta.notna() & (delta != 0)]
+    if changes is not None:
+        evidence = find_evidence(differences, changes, as_of_limit)
+    else:
+        evidence = pd.DataFrame({"group": pd.Series(dtype="int64"), "change_id": pd.Series(dtype="str"),
+                                 "quantity_delta": pd.Series(dtype=object)})
     by_group: dict[int, list[dict[str, Any]]] = {}
     for record in evidence.to_dict("records"):
-        by_group.setdefault(record["group"], []).append(record)
+        by_group.setdefault(int(record["group"]), []).append({str(k): v for k, v in record.items()})
     rows = []
     for key, provider, subscription, as_of in _iter(differences):
         records = by_group.get(key, [])
-        status, reason, residual, text = decide(provider, subscription, records, as_of, has_change_log)
+        status, reason, residual, text = decide(provider, subscription, records, as_of, changes is not None)
         rows.append((key, str(status), str(reason), residual, text, [r["change_id"] for r in records]))
-    return pd.DataFrame(rows, columns=["group", "status", "reason", "residual", "explanation",
-                                       "evidence"])
+    decided = pd.DataFrame(rows, columns=["group", "status", "reason", "residual", "explanation", "evidence"])
+    return Decisions(groups=groups, decided=decided, evidence=evidence)
 
 
 def _iter(differences: pd.DataFrame) -> Iterable[tuple[int, Decimal, Decimal, str]]:
     return zip(differences["group"], differences["provider_quantity"],
                differences["subscription_quantity"], (date_text(d) for d in differences["as_of"]),
                strict=True)
+
+
+def explain_lines(lines: pd.DataFrame, decisions: Decisions) -> Verdicts:
+    """Status, reason and explanation of every line, and the quantities it shows (rules 2–6).
+
+    A seat line of a subscription with a difference takes the subscription's decision; the
+    other lines are matched (equal seats, usage, one-time) or unmatched.
+    """
+    import numpy as np
+    import pandas as pd
+
+    index = lines.index
+    groups, decided = decisions.groups, decisions.decided
+    at_group = group_positions(groups["group"], lines["group"])
+    at_decided = group_positions(decided["group"], lines["group"])
+    seat = (lines["kind"] == Kind.SEAT.value).to_numpy()
+    matched = (lines["sub_key"] != "").to_numpy()
+    decided_line = seat & (at_decided >= 0)
+    provider_quantity = carry(groups["provider_quantity"], at_group, index)
+    as_of = date_column(carry(groups["as_of"], at_group, index, pd.NaT))
+    no_count = seat & matched & ~decided_line & provider_quantity.isna().to_numpy()
+    usage = (lines["kind"] == Kind.USAGE.value).to_numpy()
+    conditions = [~matched, decided_line, seat & ~no_count, seat, usage]
+    status = np.select(conditions, [Status.UNMATCHED.value, carry(decided["status"], at_decided, index, ""),
+                                    Status.MATCHED.value, Status.MATCHED.value, Status.MATCHED.value],
+                       Status.MATCHED.value)
+    reason = np.select(conditions, [Reason.SUBSCRIPTION_NOT_FOUND.value,
+                                    carry(decided["reason"], at_decided, index, ""), Reason.QUANTITY_EQUAL.value,
+                                    Reason.QUANTITY_EQUAL.value, Reason.USAGE_LINE.value],
+                       Reason.ONE_TIME_LINE.value)
+    text = _line_texts(lines, conditions, carry(decided["explanation"], at_decided, index, ""),
+                       provider_quantity, as_of)
+    evidence = carry(decided["evidence"], at_decided, index, None)
+    no_evidence: list[str] = []
+    evidence = evidence.where(evidence.notna(), pd.Series([no_evidence] * len(index), index=index, dtype=object))
+    return Verdicts(
+        status=status, reason=reason, explanation=text, evidence=evidence,
+        residual=carry(decided["residual"], at_decided, index).where(decided_line, None),
+        provider_quantity=provider_quantity.where(seat, None),
+        quantity_delta=carry(groups["quantity_delta"], at_group, index).where(seat, None),
+        as_of=as_of.where(seat, ""))
+
+
+def _line_texts(lines: pd.DataFrame, conditions: list[Any], decided: pd.Series, provider_quantity: pd.Series,
+                as_of: pd.Series) -> Any:
+    """The explanation of every line, each template built only for the lines it applies to."""
+    import numpy as np
+
+    unmatched, decided_line, equal, no_event, usage = conditions
+    text = np.full(len(lines), "", dtype=object)
+    sub_id = lines["matched_subscription_id"]
+
+    def fill(mask: Any, build: Callable[[Any], Any]) -> None:
+        if mask.any():
+            text[mask] = np.asarray(build(mask), dtype=object)
+
+    fill(unmatched, lambda m: "Subscription " + lines["subscription_id"][m] + " is not in the subscription "
+         "export: this cost (" + mapped_texts(lines["subtotal"][m], str) + " " + lines["currency"][m]
+         + ") is never re-billed.")
+    fill(decided_line, lambda m: decided[m].to_numpy())
+    fill(equal & ~decided_line & ~unmatched, lambda m: "Provider and subscription both have " + mapped_texts(
+        provider_quantity[m], seats_text, "? seats") + " (provider as of " + as_of[m] + ").")
+    fill(no_event & ~equal & ~decided_line & ~unmatched,
+         lambda m: "Only credits or reversals for this subscription on the invoice: no seat count to compare.")
+    fill(usage & ~unmatched, lambda m: "Usage on subscription " + sub_id[m] + "; quantity rules do not apply "
+         "to usage lines.")
+    one_time = ~unmatched & (lines["kind"] == Kind.ONE_TIME.value).to_numpy()
+    fill(one_time, lambda m: "One-time charge on subscription " + sub_id[m] + "; quantity rules do not apply "
+         "to one-time lines.")
+    fallback = (lines["match_method"] == MatchMethod.CUSTOMER_PRODUCT.value).to_numpy()
+    fill(fallback, lambda m: text[m] + (" Matched on customer and product: the export has this subscription as "
+                                        + sub_id[m] + ".").to_numpy(dtype=object))
+    return text
+
+
+def seats_text(quantity: Decimal) -> str:
+    """'12 seats', '1 seat'."""
+    return f"{quantity_text(quantity)} seat{'s' if quantity != 1 else ''}"
+
+
+def missing_texts(missing: pd.DataFrame, period: str | None) -> pd.Series:
+    """Why each missing subscription is listed (reason not_on_invoice)."""
+    due = "every month" if period is None else period
+    return ("Active " + missing["frequency"] + " subscription with "
+            + missing["quantity"].map(quantity_text).astype("str")
+            + f" seats is due in {due} but has no line on the invoice.")
+
+
+def confirmed_text(confirmed_by: str, confirmed_at: str, note: str) -> str:
+    """The sentence a confirmation adds to an explanation (rule 9)."""
+    return f" Confirmed by {confirmed_by} on {confirmed_at[:10]}: {note.rstrip('.')}."

@@ -11,11 +11,12 @@ import csv
 import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from recon_cli.errors import InputError
-from recon_cli.formats import TableFormat, header_key
+from recon_cli.formats import header_key
 from recon_cli.formats.sniff import TextLayout, container, sniff_text
+from recon_cli.records import RejectCode
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -196,7 +197,7 @@ def _has_interior_blank_line(path: Path) -> bool:
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
             tail = data[max(0, size - 4096):]
             end = size - (len(tail) - len(tail.rstrip()))
-            found = re.search(rb"\n[ \t\r]*\n", data)  # type: ignore[call-overload]
+            found = re.search(rb"\n[ \t\r]*\n", data)
             return found is not None and found.end() < end
 
 
@@ -223,7 +224,8 @@ def _read_with_pyarrow(path: Path, delimiter: str) -> pd.DataFrame | None:
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError, ValueError, csv.Error):
         return None
-    return table.to_pandas()
+    frame: pd.DataFrame = table.to_pandas()
+    return frame
 
 
 def _header_names(path: Path, delimiter: str) -> list[str]:
@@ -239,12 +241,12 @@ def read_xlsx_tables(path: Path) -> dict[str, RawTable]:
     try:
         import python_calamine  # noqa: F401
 
-        engine = "calamine"
+        engine: Literal["calamine", "openpyxl"] = "calamine"
     except ImportError:
         engine = "openpyxl"
     try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False,
-                               na_filter=False, engine=engine)
+        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False, na_filter=False,
+                               engine=engine)
     except Exception as exc:  # the readers raise many types for a damaged workbook
         raise InputError(f"{path.name}: not a readable .xlsx workbook ({exc})") from exc
     tables = {name: replace(_finish(frame, path.name, name, []), kind="xlsx") for name, frame in sheets.items()}
@@ -292,7 +294,7 @@ def _finish(frame: pd.DataFrame, file: str, sheet: str | None, notes: list[str],
         wide = frame[data_columns[0]].str.startswith(TOO_WIDE).to_numpy(dtype=bool, na_value=False)
         for row, cells in zip(frame.loc[wide, "__row__"], frame.loc[wide, data_columns[0]], strict=True):
             rejects.append({"file": file if sheet is None else f"{file} [{sheet}]", "row": int(row), "column": "",
-                            "value": "", "code": "too_many_cells",
+                            "value": "", "code": RejectCode.TOO_MANY_CELLS.value,
                             "message": f"the row has {cells[len(TOO_WIDE):]} cells, the header "
                                        f"{len(data_columns)}: a delimiter or quote is out of place"})
         if repeated.any():
@@ -322,41 +324,6 @@ def _rows_where(frame: pd.DataFrame, columns: list[str], expected: Any) -> Any:
             break
         candidates = np.flatnonzero(found)
         found[candidates] = equal(frame[column].iloc[candidates], column)
-    return found
-
-
-def resolve_columns(table: RawTable, fmt: TableFormat, requested: str | None = None) -> dict[str, str]:
-    """Map our column names to the file's headers; refuse a file missing a required column.
-
-    Args:
-        requested: the `--invoice-format` the user gave, named in the message when it was forced.
-
-    Returns:
-        {our name: header in the file} for every declared column found.
-    """
-    by_key: dict[str, str] = {}
-    for name in table.headers:
-        by_key.setdefault(header_key(name), name)
-    found: dict[str, str] = {}
-    used: set[str] = set()
-    for column in fmt.columns:
-        for key in column.header_keys():
-            header = by_key.get(key)
-            if header is not None and header not in used:
-                found[column.name] = header
-                used.add(header)
-                break
-    missing = [c for c in fmt.columns if c.required and c.name not in found]
-    if missing:
-        names = ", ".join(f"'{c.source}'" for c in missing)
-        also = "; ".join(f"'{c.source}' may also be named {', '.join(repr(a) for a in c.aliases[:6])}"
-                         for c in missing if c.aliases)
-        forced = f" (--invoice-format {requested})" if requested and requested != "auto" else ""
-        raise InputError(
-            f"{table.where}: required column {names} not found; the columns are: "
-            f"{', '.join(table.headers) or '(none)'}; expected a {fmt.title} file{forced}"
-            + (f" ({also})" if also else "")
-        )
     return found
 
 
@@ -397,12 +364,12 @@ def read_change_log(path: Path) -> RawTable:
     return next((t for name, t in tables.items() if is_change_sheet(name)), next(iter(tables.values())))
 
 
-
-def detect_invoice_format(table: RawTable, requested: str = "auto", profile: Any = None) -> TableFormat:
-    """The invoice's format, from `--invoice-format` (or a profile) or from its header.
-
-    See `recon_cli.formats.detect.choose_invoice_format`.
-    """
-    from recon_cli.formats.detect import choose_invoice_format
-
-    return choose_invoice_format(table, requested, profile)
+def read_subscription_tables(subscriptions: Path, changes: Path | None) -> tuple[RawTable, RawTable | None]:
+    """The subscriptions table, and the change log from `changes` or the workbook's change-log sheet."""
+    if is_workbook(subscriptions):
+        table, change_sheet = split_workbook(read_xlsx_tables(subscriptions))
+    else:
+        table, change_sheet = read_table(subscriptions), None
+    if changes is not None:
+        change_sheet = read_change_log(changes)
+    return table, change_sheet

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from recon_cli.models import Kind, MatchMethod
+from recon_cli.frames import carry, decimal_test, group_positions, positions
+from recon_cli.records import Kind, MatchMethod
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
 
 # Subscription columns carried onto each matched line, renamed.
@@ -27,59 +27,17 @@ SUBSCRIPTION_FIELDS = {
 }
 
 
-def positions(table_keys: pd.Series, wanted: pd.Series) -> np.ndarray:
-    """Position of each wanted key in table_keys (unique), -1 when absent: a join without a merge."""
-    import pandas as pd
-
-    return pd.Index(table_keys).get_indexer(wanted)
-
-
-def carry(column: pd.Series, at: np.ndarray, index: pd.Index, fill: object = None) -> pd.Series:
-    """column's values at positions `at`, `fill` where a position is -1, on `index`.
-
-    Joining by positions copies only the columns asked for, where a merge would copy all.
-    """
-    import numpy as np
-    import pandas as pd
-
-    found = at >= 0
-    if len(column) == 0:
-        if pd.api.types.is_datetime64_any_dtype(column.dtype):
-            return pd.Series(pd.NaT, index=index, dtype=column.dtype)
-        return pd.Series([fill] * len(at), index=index, dtype=object if not isinstance(fill, str) else "str")
-    taken = column.take(np.where(found, at, 0))
-    taken.index = index
-    if found.all():
-        return taken
-    if pd.api.types.is_datetime64_any_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
-        return taken.where(found, fill)
-    return taken.astype(object).where(found, fill) if not isinstance(fill, str) else taken.where(found, fill)
-
-
-def group_positions(table_groups: pd.Series, line_groups: pd.Series) -> np.ndarray:
-    """Row of the per-subscription table for each line's group code, -1 when it has none.
-
-    Group codes are small integers (pd.factorize of the subscription key), so this join is
-    plain array indexing: no hashing of a million strings.
-    """
-    import numpy as np
-
-    wanted = line_groups.to_numpy(dtype=np.int64)
-    groups = table_groups.to_numpy(dtype=np.int64)
-    size = int(max(wanted.max(initial=-1), groups.max(initial=-1))) + 1
-    slot = np.full(size, -1, dtype=np.int64)
-    slot[groups] = np.arange(len(groups))
-    return slot[wanted]
-
-
 def match_lines(invoice: pd.DataFrame, subscriptions: pd.DataFrame) -> pd.DataFrame:
     """Attach each invoice line's subscription, by id first, then by customer + product.
 
     Returns:
         the invoice lines with `sub_key` (the matched subscription's key, "" when none),
-        `match_method` and the SUBSCRIPTION_FIELDS columns.
+        `match_method`, the SUBSCRIPTION_FIELDS columns, and the subscription each line belongs
+        to: `group_key` (its key when matched, else the invoice's own id) and `group`, a small
+        integer code of it that later stages join on.
     """
     import numpy as np
+    import pandas as pd
 
     sub_keys = subscriptions["subscription_id_key"]
     at = positions(sub_keys, invoice["subscription_id_key"])
@@ -98,8 +56,10 @@ def match_lines(invoice: pd.DataFrame, subscriptions: pd.DataFrame) -> pd.DataFr
 
     carried = {new: carry(subscriptions[old], at, invoice.index, "" if old in ("subscription_id",) else None)
                for old, new in SUBSCRIPTION_FIELDS.items()}
-    return invoice.assign(sub_key=carry(sub_keys, at, invoice.index, "").astype("str"), match_method=method,
-                          **carried)
+    sub_key = carry(sub_keys, at, invoice.index, "").astype("str")
+    group_key = sub_key.where(sub_key != "", "inv:" + invoice["subscription_id_key"])
+    return invoice.assign(sub_key=sub_key, match_method=method, group_key=group_key,
+                          group=pd.factorize(group_key, sort=False)[0], **carried)
 
 
 def _fallback_pairs(lines: pd.DataFrame, candidates: pd.DataFrame) -> dict[str, str]:
@@ -161,6 +121,27 @@ def provider_quantities(lines: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def seat_counts(lines: pd.DataFrame) -> pd.DataFrame:
+    """Provider vs subscription seats per subscription (rules 3 and 4).
+
+    Returns:
+        provider_quantities() with `subscription_quantity` (None when unmatched) and
+        `quantity_delta` = provider − subscription (None when either is unknown).
+    """
+    import numpy as np
+
+    groups = provider_quantities(lines)
+    matched = lines.loc[lines["sub_key"] != "", ["group", "subscription_quantity"]].drop_duplicates("group")
+    at = group_positions(matched["group"], groups["group"])
+    groups["subscription_quantity"] = carry(matched["subscription_quantity"], at, groups.index)
+    provider, subscription = groups["provider_quantity"].to_numpy(), groups["subscription_quantity"].to_numpy()
+    comparable = groups["provider_quantity"].notna().to_numpy() & groups["subscription_quantity"].notna().to_numpy()
+    delta = np.full(len(groups), None, dtype=object)
+    delta[comparable] = provider[comparable] - subscription[comparable]
+    groups["quantity_delta"] = delta
+    return groups
+
+
 def latest_events(lines: pd.DataFrame) -> pd.DataFrame:
     """The latest line per `group`, by event date (OrderDate, else ChargeStartDate), ChargeStartDate, row."""
     events = lines.assign(event_date=lines["order_date"].fillna(lines["charge_start"]))
@@ -193,8 +174,6 @@ def missing_subscriptions(subscriptions: pd.DataFrame, matched_keys: pd.Series, 
         return subscriptions.iloc[0:0]
     start = pd.Timestamp(f"{period}-01")
     end = start + pd.offsets.MonthEnd(0)
-    from recon_cli.normalize import decimal_test
-
     quantity_positive = decimal_test(subscriptions["quantity"], lambda q: q > 0)
     started = subscriptions["start_date"].isna() | (subscriptions["start_date"] <= end)
     monthly = subscriptions["frequency"] == "monthly"
@@ -202,4 +181,5 @@ def missing_subscriptions(subscriptions: pd.DataFrame, matched_keys: pd.Series, 
     due = started & (monthly | anniversary.fillna(False).astype(bool))
     candidates = (subscriptions["status_key"] == "active") & quantity_positive & due
     absent = positions(matched_keys, subscriptions["subscription_id_key"]) < 0
-    return subscriptions.loc[candidates & absent]
+    due_and_absent: pd.DataFrame = subscriptions.loc[candidates & absent]
+    return due_and_absent

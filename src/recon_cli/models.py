@@ -1,7 +1,6 @@
-"""Typed things: the run summary (pydantic), plus the light vocabulary re-exported from records.py.
+"""The run summary (pydantic): small enough to store as JSON and print whole.
 
-Bulk data (invoice lines) stays in pandas frames; these models describe the frames'
-vocabulary and the per-run summary that report, export and store all read.
+Bulk data (invoice lines) stays in pandas frames; their vocabulary is in records.py.
 """
 
 from __future__ import annotations
@@ -10,29 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from recon_cli.records import (
-    EVIDENCE_FIELDS,
-    LINE_FIELDS,
-    MISSING_FIELDS,
-    NEEDS_PERSON,
-    REJECT_FIELDS,
-    Confirmation,
-    EvidenceKind,
-    EvidenceRecord,
-    Explanation,
-    Kind,
-    MatchMethod,
-    PriceStatus,
-    Reason,
-    Reject,
-    Status,
-)
-
-__all__ = [
-    "EVIDENCE_FIELDS", "LINE_FIELDS", "MISSING_FIELDS", "NEEDS_PERSON", "REJECT_FIELDS", "Confirmation",
-    "EvidenceKind", "EvidenceRecord", "Explanation", "Kind", "MatchMethod", "PriceStatus", "Reason", "Reject",
-    "RunSummary", "Status",
-]
+from recon_cli.errors import ExitCode
+from recon_cli.records import FailOn, PriceStatus
 
 
 class RunSummary(BaseModel):
@@ -76,4 +54,13 @@ class RunSummary(BaseModel):
     # `--usage`: the invoice's usage lines against the daily-rated usage file (recon_cli.usage).
     usage_check: dict[str, Any] | None = None
 
-
+    def exit_code(self, fail_on: FailOn) -> ExitCode:
+        """0 when nothing needs a person; 1 when something does, per --fail-on (PRODUCT.md §4)."""
+        if fail_on == FailOn.NEVER:
+            return ExitCode.OK
+        needs = self.needs_attention > 0
+        if fail_on == FailOn.ANY:
+            price_findings = any(count for status, count in self.price_status_counts.items()
+                                 if status not in (PriceStatus.OK, PriceStatus.NO_PRICE))
+            needs = needs or price_findings or self.reject_count > 0
+        return ExitCode.NEEDS_ATTENTION if needs else ExitCode.OK

@@ -1,28 +1,30 @@
 """Typed frames from raw text: Decimal money, real dates, keys for matching, and rejects.
 
-Each stage returns new frames and never changes its input. Bad cells are collected as
-rejects (file, row, column, value, what was expected) and their rows leave the data:
-every input row ends in exactly one of the two.
+Each function returns a new `Typed` value and never changes its input. Bad cells are
+collected as rejects (file, row, column, value, what was expected) and their rows leave the
+data: every input row ends in exactly one of the two.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from decimal import Decimal
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from recon_cli.formats import DATE, GUID, MONEY, NUMBER, TableFormat, charge_type_key
+from recon_cli.errors import InputError
+from recon_cli.formats import DATE, GUID, MONEY, NUMBER, TableFormat, charge_type_key, resolve_columns
 from recon_cli.formats.conventions import decide_date_order, decide_decimal_styles
 from recon_cli.formats.damage import excel_damage_notes
 from recon_cli.formats.dates import DateEvidence, factorize_dates, parse_date, parse_dates
 from recon_cli.formats.nce import KNOWN_CHARGE_TYPES
 from recon_cli.formats.numbers import factorize_numbers, parse_decimal, parse_numbers
-from recon_cli.load import RawTable, resolve_columns
-from recon_cli.models import REJECT_FIELDS, Kind
+from recon_cli.frames import concat_rejects, decimal_test, reject_rows
+from recon_cli.records import Kind, RejectCode
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from recon_cli.load import RawTable
 
 FREQUENCY_WORDS = {
     "monthly": "monthly", "month": "monthly", "p1m": "monthly", "1 month": "monthly",
@@ -33,54 +35,13 @@ FREQUENCY_WORDS = {
 COMMITMENT = r"commitment|subscription|^p\d+[my]$|^(?:1|one|3|three)[ -]?(?:year|month)s?$"
 
 
-def empty_rejects() -> pd.DataFrame:
-    import pandas as pd
+@dataclass(frozen=True)
+class Typed:
+    """A normalized table: typed rows, the rows that failed, and what the user should know."""
 
-    return pd.DataFrame({name: pd.Series(dtype="object") for name in REJECT_FIELDS})
-
-
-def _reject_frame(file: str, rows: pd.Series, column: str, values: pd.Series, code: str,
-                  message: str | pd.Series) -> pd.DataFrame:
-    import pandas as pd
-
-    return pd.DataFrame({
-        "file": file, "row": rows.to_numpy(), "column": column, "value": values.to_numpy(),
-        "code": code, "message": message,
-    })
-
-
-def decimal_test(values: pd.Series, predicate: Callable[[Decimal], bool]) -> pd.Series:
-    """A bool mask of predicate(value) over a Decimal column (False for None), evaluated once per distinct value."""
-    import numpy as np
-    import pandas as pd
-
-    codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=True)
-    answers = np.array([bool(predicate(u)) for u in uniques] + [False], dtype=bool)
-    return pd.Series(answers[np.where(codes < 0, len(answers) - 1, codes)], index=values.index)
-
-
-def decimal_sums(values: pd.Series, groups: pd.Series) -> dict[str, Decimal]:
-    """Exact Σ values per group: distinct Decimals become scaled integers, summed by numpy.
-
-    A million Decimals summed one by one in Python takes seconds; this takes milliseconds.
-    """
-    import numpy as np
-    import pandas as pd
-
-    codes, uniques = pd.factorize(values, sort=False, use_na_sentinel=True)
-    if len(uniques) == 0:
-        return {}
-    exponent = min(min(int(u.as_tuple().exponent) for u in uniques), 0)
-    scaled = [int(u.scaleb(-exponent)) for u in uniques]
-    if exponent < -12 or max(abs(v) for v in scaled) * len(values) >= 2**62:
-        sums: dict[str, Decimal] = {}
-        for group, value in zip(groups, values, strict=True):
-            if value is not None and value == value:
-                sums[group] = sums.get(group, Decimal(0)) + value
-        return sums
-    integers = np.array([*scaled, 0], dtype=np.int64)[np.where(codes < 0, len(scaled), codes)]
-    totals = pd.Series(integers, index=values.index).groupby(groups.to_numpy(), sort=True).sum()
-    return {str(group): Decimal(int(total)).scaleb(exponent) for group, total in totals.items()}
+    frame: pd.DataFrame
+    rejects: pd.DataFrame
+    notes: tuple[str, ...] = ()
 
 
 def id_key(text: pd.Series) -> pd.Series:
@@ -89,8 +50,7 @@ def id_key(text: pd.Series) -> pd.Series:
             .str.strip("{}").str.strip())
 
 
-def normalize_table(table: RawTable, fmt: TableFormat, *, date_format: str | None = None,
-                    notes: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def normalize_table(table: RawTable, fmt: TableFormat, *, date_format: str | None = None) -> Typed:
     """Rename declared columns, parse each by its type, and split off rows that fail.
 
     The decimal separator and the order of day and month are decided once for the whole file
@@ -98,15 +58,14 @@ def normalize_table(table: RawTable, fmt: TableFormat, *, date_format: str | Non
 
     Args:
         date_format: "MDY" or "DMY" from `--date-format`, for a file whose dates do not tell.
-        notes: collects what the user should know about how the file was read.
 
     Returns:
-        (typed frame with our column names plus `row`, rejects frame). Declared columns
-        absent from the file are present and blank.
+        the typed frame (our column names plus `row`; declared columns absent from the file are
+        present and blank), the rejects, and notes on how the file was read.
     """
     import pandas as pd
 
-    headers = resolve_columns(table, fmt)
+    headers = resolve_columns(table.headers, table.where, fmt)
     raw = table.frame
     where = table.where
     texts: dict[str, pd.Series] = {}
@@ -131,9 +90,7 @@ def normalize_table(table: RawTable, fmt: TableFormat, *, date_format: str | Non
         evidence.add(headers[name], date_texts)
     order, date_notes = decide_date_order(evidence, fmt, where, date_format or fmt.declared_date_order,
                                           styles.european)
-    if notes is not None:
-        notes.extend([styles.note] if styles.note else [])
-        notes.extend(date_notes)
+    notes = [*([styles.note] if styles.note else []), *date_notes]
 
     out: dict[str, pd.Series] = {"row": raw["__row__"]}
     rejects: list[pd.DataFrame] = [pd.DataFrame(table.rejects)] if table.rejects else []
@@ -146,11 +103,11 @@ def normalize_table(table: RawTable, fmt: TableFormat, *, date_format: str | Non
         if column.name in numbers:
             values, bad = parse_numbers(numbers[column.name], styles.comma[column.name])
             expected = "an amount like 1234.56" if column.type == MONEY else "a number like 12 or 1,200"
-            code = "not_a_number"
+            code = RejectCode.NOT_A_NUMBER
         elif column.name in dates:
             values, bad = parse_dates(dates[column.name], order)
             example = "10/31/2026" if order == "MDY" else "31/10/2026"
-            expected, code = f"a date like {example} or 2026-10-31", "not_a_date"
+            expected, code = f"a date like {example} or 2026-10-31", RejectCode.NOT_A_DATE
         elif column.type in (MONEY, NUMBER, DATE):
             # Absent from the file (or filled by a default): blank, or the default parsed.
             values = (parse_decimal(text)[0] if column.type != DATE else parse_date(text)[0])
@@ -164,7 +121,7 @@ def normalize_table(table: RawTable, fmt: TableFormat, *, date_format: str | Non
             bad_rows |= _blank_rejects(text, values.isna() & ~bad, raw, where, header or column.source, rejects)
         if bad.any():
             found = text[bad].str.strip()
-            rejects.append(_reject_frame(
+            rejects.append(reject_rows(
                 where, raw.loc[bad, "__row__"], header or column.source, found, code,
                 f"'{header}': expected {expected}, found " + found.map(repr).astype("str")))
             bad_rows |= bad
@@ -176,10 +133,9 @@ def normalize_table(table: RawTable, fmt: TableFormat, *, date_format: str | Non
                 given &= out[name] != ""
             out[name] = out[name].where(given, out[other])
     frame = pd.DataFrame(out)
-    reject_frame = pd.concat(rejects, ignore_index=True) if rejects else empty_rejects()
-    if notes is not None and bad_rows.any():
-        notes.extend(_line_break_notes(raw.loc[bad_rows], where))
-    return frame.loc[~bad_rows].reset_index(drop=True), reject_frame
+    if bad_rows.any():
+        notes += _line_break_notes(raw.loc[bad_rows], where)
+    return Typed(frame.loc[~bad_rows].reset_index(drop=True), concat_rejects(rejects), tuple(notes))
 
 
 def _line_break_notes(rows: pd.DataFrame, where: str) -> list[str]:
@@ -199,8 +155,8 @@ def _blank_rejects(text: pd.Series, blank: pd.Series, raw: pd.DataFrame, where: 
                    rejects: list[pd.DataFrame]) -> pd.Series:
     """Rejects for the blank cells of a column that needs a value; returns the mask."""
     if blank.any():
-        rejects.append(_reject_frame(where, raw.loc[blank, "__row__"], header, text[blank], "required_value",
-                                     f"'{header}' is blank; a value is required"))
+        rejects.append(reject_rows(where, raw.loc[blank, "__row__"], header, text[blank], RejectCode.REQUIRED_VALUE,
+                                   f"'{header}' is blank; a value is required"))
     return blank
 
 
@@ -209,22 +165,23 @@ def _frequency(text: pd.Series) -> pd.Series:
     return key.map(FREQUENCY_WORDS).fillna("").astype("str")
 
 
-def normalize_invoice(table: RawTable, fmt: TableFormat, source: Path, *, date_format: str | None = None,
-                      notes: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _damage_notes(typed: Typed, table: RawTable, fmt: TableFormat) -> list[str]:
+    """What Excel did to the file, if it went through Excel (formats/damage.py)."""
+    return excel_damage_notes(typed.frame, fmt, resolve_columns(table.headers, table.where, fmt), table.where,
+                              workbook=table.kind == "xlsx")
+
+
+def normalize_invoice(table: RawTable, fmt: TableFormat, source: Path, *, date_format: str | None = None) -> Typed:
     """Typed invoice lines with line ids, kinds and matching keys (PRODUCT.md §3 rules 1–2).
 
     Args:
         date_format: `--date-format`, for a file whose dates do not tell their order.
-        notes: collects what the user should know (how dates were read, Excel damage...).
     """
     import numpy as np
 
-    frame, rejects = normalize_table(table, fmt, date_format=date_format, notes=notes)
-    if fmt.derive is not None:
-        frame = fmt.derive(frame)
-    if notes is not None:
-        notes.extend(excel_damage_notes(frame, fmt, resolve_columns(table, fmt), table.where,
-                                        workbook=table.kind == "xlsx"))
+    typed = normalize_table(table, fmt, date_format=date_format)
+    frame = typed.frame if fmt.derive is None else fmt.derive(typed.frame)
+    notes = [*typed.notes, *_damage_notes(typed, table, fmt)]
     row_text = frame["row"].astype("str")
     invoice = frame["invoice_number"]
     frame["line_id"] = invoice.where(invoice != "", file_stem(source)) + "-" + row_text
@@ -253,7 +210,7 @@ def normalize_invoice(table: RawTable, fmt: TableFormat, source: Path, *, date_f
     frame["negative"] = decimal_test(frame["subtotal"], lambda amount: amount < 0)
     frame["product"] = frame["sku_name"].where(frame["sku_name"] != "", frame["product_name"])
     frame["product"] = frame["product"].where(frame["product"] != "", frame["subscription_description"])
-    return frame, rejects
+    return Typed(frame, typed.rejects, tuple(notes))
 
 
 def file_stem(path: Path) -> str:
@@ -282,16 +239,11 @@ def unknown_charge_types(invoice: pd.DataFrame) -> list[str]:
     return sorted(unknown.unique().tolist())
 
 
-def normalize_subscriptions(table: RawTable, fmt: TableFormat, default_currency: str, *,
-                            date_format: str | None = None, notes: list[str] | None = None
-                            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def normalize_subscriptions(table: RawTable, fmt: TableFormat, *, date_format: str | None = None) -> Typed:
     """Typed subscriptions; a repeated subscription id is rejected, never matched twice."""
-    import pandas as pd
-
-    frame, rejects = normalize_table(table, fmt, date_format=date_format, notes=notes)
-    if notes is not None:
-        notes.extend(excel_damage_notes(frame, fmt, resolve_columns(table, fmt), table.where,
-                                        workbook=table.kind == "xlsx"))
+    typed = normalize_table(table, fmt, date_format=date_format)
+    frame = typed.frame
+    notes = [*typed.notes, *_damage_notes(typed, table, fmt)]
     # Blank currency means "the invoice's": compared line by line, so a two-currency invoice is fine.
     frame["currency"] = frame["currency"].str.upper()
     frequency = _frequency(frame["billing_frequency"])
@@ -300,44 +252,39 @@ def normalize_subscriptions(table: RawTable, fmt: TableFormat, default_currency:
     # A PSA export without a status column (ConnectWise additions) marks cancellation by a date.
     status = status.where((status != "") | frame["cancelled_date"].isna(), "cancelled")
     frame["status_key"] = status.where(status != "", "active")
+    rejects = typed.rejects
     duplicate = frame["subscription_id_key"].duplicated(keep="first")
     if duplicate.any():
         first_row = frame.drop_duplicates("subscription_id_key").set_index("subscription_id_key")["row"]
         dupes = frame.loc[duplicate]
         message = ("subscription id repeats row " + dupes["subscription_id_key"].map(first_row).astype("str")
                    + "; only the first is used, so an invoice line is never matched twice")
-        rejects = pd.concat([rejects, pd.DataFrame({
-            "file": table.file, "row": dupes["row"].to_numpy(), "column": "subscription_id",
-            "value": dupes["subscription_id"].to_numpy(), "code": "duplicate_subscription",
-            "message": message.to_numpy()})], ignore_index=True)
+        rejects = concat_rejects([rejects, reject_rows(
+            table.file, dupes["row"], "subscription_id", dupes["subscription_id"],
+            RejectCode.DUPLICATE_SUBSCRIPTION, message)])
         frame = frame.loc[~duplicate].reset_index(drop=True)
-    return frame, rejects
+    return Typed(frame, rejects, tuple(notes))
 
 
-def normalize_changes(table: RawTable, fmt: TableFormat, *, date_format: str | None = None,
-                      notes: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def normalize_changes(table: RawTable, fmt: TableFormat, *, date_format: str | None = None) -> Typed:
     """Typed change-log records; the delta comes from quantity_delta or new − old quantity."""
-    import pandas as pd
-
-    headers = resolve_columns(table, fmt)
+    headers = resolve_columns(table.headers, table.where, fmt)
     has_delta = "quantity_delta" in headers
     if not has_delta and not {"old_quantity", "new_quantity"} <= headers.keys():
-        from recon_cli.errors import InputError
-
         raise InputError(f"{table.file}: column 'quantity_delta' (or both 'old_quantity' and "
                          f"'new_quantity') not found; the columns are: {', '.join(table.headers)}")
-    frame, rejects = normalize_table(table, fmt, date_format=date_format, notes=notes)
+    typed = normalize_table(table, fmt, date_format=date_format)
+    frame, rejects = typed.frame, typed.rejects
     if not has_delta:
         both = frame["old_quantity"].notna() & frame["new_quantity"].notna()
         frame["quantity_delta"] = [n - o if ok else None for n, o, ok in
                                    zip(frame["new_quantity"], frame["old_quantity"], both, strict=True)]
     missing = frame["quantity_delta"].isna()
     if missing.any():
-        rejects = pd.concat([rejects, pd.DataFrame({
-            "file": table.file, "row": frame.loc[missing, "row"].to_numpy(),
-            "column": headers.get("quantity_delta", "new_quantity"), "value": "",
-            "code": "required_value", "message": "a quantity change is required (seats added or removed)"})],
-            ignore_index=True)
+        rejects = concat_rejects([rejects, reject_rows(
+            table.file, frame.loc[missing, "row"], headers.get("quantity_delta", "new_quantity"), "",
+            RejectCode.REQUIRED_VALUE, "a quantity change is required (seats added or removed)")])
         frame = frame.loc[~missing].reset_index(drop=True)
     frame["provisioning_key"] = frame["provisioning_status"].str.strip().str.lower()
-    return frame, rejects
+    return Typed(frame, rejects, typed.notes)
+

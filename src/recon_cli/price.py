@@ -1,4 +1,5 @@
-"""Cost against selling price, per subscription, on the same billing period (PRODUCT.md §3 rule 8).
+"""Cost against selling price, per subscription, on the same billing period (PRODUCT.md §3 rule 8),
+and the margins that follow from them.
 
 The provider's unit cost is what one seat costs for a full billing period in the billing
 currency: ROUNDDOWN(EffectiveUnitPrice x PCToBCExchangeRate, 2), and for a prorated line
@@ -7,13 +8,16 @@ scaled by full-cycle days / charged days (the cycle anchored at the line's Charg
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from math import lcm
 from typing import TYPE_CHECKING, Any
 
 from recon_cli.formats.nce import CENT, seat_unit_cost
 from recon_cli.formats.subscriptions import BILLING_FREQUENCIES
-from recon_cli.models import Kind, PriceStatus
+from recon_cli.frames import carry, group_positions
+from recon_cli.match import latest_events
+from recon_cli.records import Kind, PriceStatus, Status
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,8 +94,6 @@ def check_prices(lines: pd.DataFrame, min_margin: Decimal | None) -> pd.DataFram
     """
     import pandas as pd
 
-    from recon_cli.match import latest_events
-
     charged = (lines["kind"] == Kind.SEAT.value) & (lines["sub_key"] != "") & ~lines["is_cancel"] & \
         ~lines["negative"]
     columns = ["group", "order_date", "charge_start", "charge_end", "row", "effective_unit_price",
@@ -136,3 +138,56 @@ def line_price_status(lines: pd.DataFrame) -> pd.Series:
     return pd.Series(np.where(differs, PriceStatus.CURRENCY_MISMATCH.value,
                               np.where(has_price, PriceStatus.OK.value, PriceStatus.NO_PRICE.value)),
                      index=lines.index)
+
+
+@dataclass(frozen=True)
+class LinePrices:
+    """Per invoice line (aligned with the lines): the columns the price stage owns."""
+
+    price_status: Any
+    unit_cost: pd.Series
+    margin_pct: pd.Series
+
+
+def price_lines(lines: pd.DataFrame, min_margin: Decimal | None) -> LinePrices:
+    """Each line's price status, provider unit cost and margin: a seat line of a matched subscription
+    takes its subscription's price check; any other line only its currency and whether a price exists."""
+    import numpy as np
+
+    prices = check_prices(lines, min_margin)
+    at_price = group_positions(prices["group"], lines["group"])
+    priced = (lines["kind"] == Kind.SEAT.value).to_numpy() & (at_price >= 0)
+    index = lines.index
+    return LinePrices(
+        price_status=np.where(priced, carry(prices["price_status"], at_price, index, ""), line_price_status(lines)),
+        unit_cost=carry(prices["unit_cost"], at_price, index).where(priced, None),
+        margin_pct=carry(prices["margin_pct"], at_price, index).where(priced, None))
+
+
+def seat_margins(lines: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
+    """Annual selling value and revenue-weighted margin % per currency, one row per priced seat subscription.
+
+    Each subscription's margin (price vs the provider's full-cycle cost, on the same period) is
+    weighted by what it sells for in a year, so monthly and annual subscriptions add up fairly.
+    """
+    import numpy as np
+
+    priced = lines.loc[(lines["kind"] == Kind.SEAT.value) & (lines["status"] != Status.UNMATCHED.value)
+                       & lines["margin_pct"].notna() & lines["unit_price"].notna()
+                       & lines["subscription_quantity"].notna()]
+    priced = priced.drop_duplicates("matched_subscription_id")
+    if priced.empty:
+        return {}, {}
+    # The line's billing plan sets how often the price is billed in a year (the subscription's
+    # plan is the same in all but a mid-term plan change).
+    per_year = priced["billing_frequency"].map(lambda f: Decimal(12) / BILLING_FREQUENCIES.get(f, 1))
+    revenue = priced["unit_price"].to_numpy() * priced["subscription_quantity"].to_numpy() * per_year.to_numpy()
+    margin = revenue * priced["margin_pct"].to_numpy() / Decimal(100)
+    revenue_by, margin_by = {}, {}
+    for currency in sorted(set(priced["currency"])):
+        mask = (priced["currency"] == currency).to_numpy()
+        total = np.sum(revenue[mask]) if mask.any() else Decimal(0)
+        if total:
+            revenue_by[currency] = str(Decimal(total).quantize(CENT))
+            margin_by[currency] = str((np.sum(margin[mask]) / total * 100).quantize(CENT))
+    return revenue_by, margin_by

@@ -1,8 +1,13 @@
-"""The vocabulary of a run, in the standard library only: statuses, reasons, column lists, records.
+"""The vocabulary of a run, in the standard library only: statuses, reasons, records, and the field catalogue.
 
 `recon explain` imports this and nothing heavier, so the records here are dataclasses with
 the few pydantic-style methods the code uses (`model_validate`, `model_dump`, `model_dump_json`,
 `model_copy`), not pydantic models: importing pydantic alone would cost `explain` ~80 ms.
+
+The field catalogue (`LINES`, `MISSING`, `EVIDENCE`, `REJECTS`) declares each output field once:
+its name, kind, header and the outputs that carry it. The store, JSON, CSV and workbook writers
+derive their column lists and types from it, so adding a field is one entry here plus the code
+that computes it.
 """
 
 from __future__ import annotations
@@ -76,9 +81,167 @@ class EvidenceKind(StrEnum):
     FAILED_PROVISIONING = "failed_provisioning"
 
 
+class RejectCode(StrEnum):
+    """Why an input row could not be used (the `code` of a reject)."""
+
+    NOT_A_NUMBER = "not_a_number"
+    NOT_A_DATE = "not_a_date"
+    REQUIRED_VALUE = "required_value"
+    DUPLICATE_SUBSCRIPTION = "duplicate_subscription"
+    TOO_MANY_CELLS = "too_many_cells"
+    NOT_A_RECORD = "not_a_record"
+
+
+class FailOn(StrEnum):
+    """What makes `recon run` exit 1 (PRODUCT.md §4, `--fail-on`)."""
+
+    UNEXPLAINED = "unexplained"
+    ANY = "any"
+    NEVER = "never"
+
+
 NEEDS_PERSON: frozenset[str] = frozenset(
     {Status.UNEXPLAINED, Status.PARTIALLY_EXPLAINED, Status.UNMATCHED}
 )
+
+
+# --- the field catalogue ----------------------------------------------------------------------
+
+
+class FieldKind(StrEnum):
+    """How a field's values are held and shown.
+
+    TEXT, STATUS (text with a fill per value), DATE (ISO text) are text; INT is a Python int;
+    NUMBER, MONEY and PCT are exact Decimals (money shown in its currency, PCT already in percent);
+    IDS is a list of change ids.
+    """
+
+    TEXT = "text"
+    STATUS = "status"
+    DATE = "date"
+    INT = "int"
+    NUMBER = "number"
+    MONEY = "money"
+    PCT = "pct"
+    IDS = "ids"
+
+
+DECIMAL_KINDS = frozenset({FieldKind.NUMBER, FieldKind.MONEY, FieldKind.PCT})
+NUMBER_KINDS = DECIMAL_KINDS | {FieldKind.INT}
+
+
+class Output(StrEnum):
+    """Where a field appears."""
+
+    JSON = "json"  # --json, and `recon export --csv` of a stored run
+    CSV = "csv"  # appended to the invoice's own columns by --csv, as `recon_<name>`
+    LINES = "lines"  # the workbook's data sheet (Lines, Missing, Evidence, Rejects)
+    EXCEPTIONS = "exceptions"  # the workbook's Exceptions sheet
+    STORE = "store"  # the run store
+
+
+ALL_OUTPUTS = frozenset({Output.JSON, Output.LINES, Output.STORE})
+
+
+@dataclass(frozen=True)
+class Field:
+    """One output field, declared once."""
+
+    name: str
+    header: str
+    kind: FieldKind = FieldKind.TEXT
+    outputs: frozenset[Output] = ALL_OUTPUTS
+
+    @property
+    def is_decimal(self) -> bool:
+        return self.kind in DECIMAL_KINDS
+
+    @property
+    def is_number(self) -> bool:
+        return self.kind in NUMBER_KINDS
+
+    @property
+    def csv_name(self) -> str:
+        """Its column in --csv, beside the provider's own columns."""
+        return f"recon_{self.name}"
+
+
+def _catalogue(spec: str, extra: Mapping[str, frozenset[Output]] | None = None) -> tuple[Field, ...]:
+    """Fields from "name:Header:kind, ..." (kind defaults to text), in output order.
+
+    `extra` adds outputs to the named fields (every field is in JSON, the data sheet and the store).
+    """
+    out = []
+    for item in spec.split(","):
+        name, header, *kind = item.strip().split(":")
+        outputs = ALL_OUTPUTS | (extra or {}).get(name, frozenset())
+        out.append(Field(name, header, FieldKind(kind[0]) if kind else FieldKind.TEXT, outputs))
+    return tuple(out)
+
+
+_E, _C = frozenset({Output.EXCEPTIONS}), frozenset({Output.CSV})
+_EC = _E | _C
+
+# One row per invoice line (ReconResult.lines), in the order every output shows them. Money and
+# quantities are Decimal (or None where they do not apply), dates ISO text ("" when absent).
+LINES: tuple[Field, ...] = _catalogue(
+    "line_id:Line, row:Row:int, invoice_number:Invoice, customer_name:Customer, customer_id:Customer ID,"
+    "subscription_id:Subscription ID, product:Product, product_id:Product ID, sku_id:SKU,"
+    "charge_type:Charge type, kind:Kind, billing_frequency:Billing, order_date:Order date:date,"
+    "charge_start:Charge start:date, charge_end:Charge end:date, status:Status:status, reason:Reason,"
+    "price_status:Price status, match_method:Match method, matched_subscription_id:Matched subscription,"
+    "quantity:Quantity:number, billable_quantity:Billable qty:number, provider_quantity:Provider qty:number,"
+    "subscription_quantity:Subscription qty:number, quantity_delta:Delta:number, residual:Residual:number,"
+    "as_of:Provider as of:date, unit_cost:Unit cost:money, unit_price:Unit price:money, margin_pct:Margin:pct,"
+    "subtotal:Subtotal:money, tax_total:Tax:money, total:Total:money, currency:Currency,"
+    "money_at_risk:At risk:money, explanation:Explanation, evidence:Evidence:ids",
+    {"line_id": _EC, "customer_name": _E, "subscription_id": _E, "product": _E, "charge_type": _E,
+     "kind": _C, "status": _EC, "reason": _EC, "price_status": _EC, "match_method": _C,
+     "provider_quantity": _EC, "subscription_quantity": _EC, "quantity_delta": _EC, "residual": _E,
+     "as_of": _E, "unit_cost": _EC, "unit_price": _EC, "subtotal": _E, "currency": _E, "money_at_risk": _E,
+     "explanation": _EC, "evidence": _EC},
+)
+# What a confirmed line (or missing entry) was before `recon confirm`, so `recon unconfirm` can put
+# it back: kept by the store only.
+ORIGINALS: tuple[Field, ...] = tuple(
+    Field(f"original_{name}", "", kind, frozenset({Output.STORE}))
+    for name, kind in (("status", FieldKind.TEXT), ("reason", FieldKind.TEXT),
+                       ("explanation", FieldKind.TEXT), ("money_at_risk", FieldKind.MONEY)))
+MISSING_ORIGINALS: tuple[Field, ...] = tuple(f for f in ORIGINALS if f.name in ("original_reason",
+                                                                                 "original_explanation"))
+# Subscriptions due this period and absent from the invoice (ReconResult.missing).
+MISSING: tuple[Field, ...] = _catalogue(
+    "subscription_id:Subscription ID, row:Row:int, customer_id:Customer ID, customer_name:Customer,"
+    "product:Product, quantity:Quantity:number, billing_frequency:Billing, start_date:Start date:date,"
+    "unit_price:Unit price:money, currency:Currency, expected_amount:Expected amount:money, reason:Reason,"
+    "explanation:Explanation")
+# Change-log records used by any explanation (ReconResult.evidence): the fields of EvidenceRecord,
+# as text (the delta signed: "+2").
+EVIDENCE: tuple[Field, ...] = _catalogue(
+    "change_id:Change ID, subscription_id:Subscription ID, row:Row:int, effective_date:Effective date:date,"
+    "quantity_delta:Delta, provisioning_status:Provisioning status, initiated_by:Initiated by,"
+    "customer_invoice:Customer invoice, status_reason:Status reason, evidence_kind:Evidence kind")
+# Input rows that could not be used (ReconResult.rejects): the fields of Reject.
+REJECTS: tuple[Field, ...] = _catalogue(
+    "file:File, row:Row:int, column:Column, value:Value, code:Code, message:Message")
+
+
+def names(fields: tuple[Field, ...], output: Output = Output.JSON) -> tuple[str, ...]:
+    """The names of the fields an output carries, in order."""
+    return tuple(f.name for f in fields if output in f.outputs)
+
+
+def carried(fields: tuple[Field, ...], output: Output) -> tuple[Field, ...]:
+    return tuple(f for f in fields if output in f.outputs)
+
+
+LINE_FIELDS = names(LINES)
+MISSING_FIELDS = names(MISSING)
+EVIDENCE_FIELDS = names(EVIDENCE)
+REJECT_FIELDS = names(REJECTS)
+
+
+# --- records ----------------------------------------------------------------------------------
 
 
 class Record:
@@ -175,26 +338,3 @@ class Explanation(Record):
     evidence: list[EvidenceRecord] = field(default_factory=list)
     missing: dict[str, str | int | None] | None = None
     confirmation: Confirmation | None = None
-
-
-# Columns of ReconResult.lines, in order. Money and quantities are Decimal (or None where
-# they do not apply), dates are ISO strings ("" when absent), `evidence` is a list of change ids.
-LINE_FIELDS: tuple[str, ...] = (
-    "line_id", "row", "invoice_number", "subscription_id", "customer_id", "customer_name",
-    "product", "product_id", "sku_id", "charge_type", "kind", "billing_frequency",
-    "order_date", "charge_start", "charge_end", "quantity", "billable_quantity",
-    "status", "price_status", "reason", "match_method", "matched_subscription_id",
-    "provider_quantity", "subscription_quantity", "quantity_delta", "residual", "as_of",
-    "unit_cost", "unit_price", "margin_pct", "subtotal", "tax_total", "total", "currency",
-    "money_at_risk", "explanation", "evidence",
-)
-# Columns of ReconResult.missing.
-MISSING_FIELDS: tuple[str, ...] = (
-    "subscription_id", "row", "customer_id", "customer_name", "product", "quantity",
-    "billing_frequency", "start_date", "unit_price", "currency", "expected_amount", "reason",
-    "explanation",
-)
-# Columns of ReconResult.evidence: the fields of EvidenceRecord.
-EVIDENCE_FIELDS: tuple[str, ...] = tuple(EvidenceRecord.model_fields)
-# Columns of ReconResult.rejects: the fields of Reject.
-REJECT_FIELDS: tuple[str, ...] = tuple(Reject.model_fields)

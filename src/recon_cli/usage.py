@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recon_cli.formats import GUID, ID, MONEY, TEXT, Column, TableFormat
+from recon_cli.frames import decimal_sums
 from recon_cli.load import read_table
-from recon_cli.models import Kind
-from recon_cli.normalize import decimal_sums, id_key, normalize_table
+from recon_cli.normalize import Typed, id_key, normalize_table
+from recon_cli.records import Kind
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,25 +50,24 @@ DRU = TableFormat(
 
 @dataclass(frozen=True)
 class UsageCheck:
-    """What the check found: the summary's `usage_check` dict, its note (or None), and the DRU rejects."""
+    """What the check found: the summary's `usage_check` dict, notes on reading and comparing, the DRU rejects."""
 
     summary: dict[str, Any]
-    note: str | None
+    notes: tuple[str, ...]
     rejects: pd.DataFrame
 
 
-def load_usage(path: Path, *, notes: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Typed DRU rows (our column names, `row`, `key`) and the rows that failed to parse, as rejects."""
+def load_usage(path: Path) -> Typed:
+    """Typed DRU rows (our column names, `row`, `key`), the rows that failed to parse, and notes."""
     table = read_table(path)
-    if notes is not None:
-        notes.extend(table.notes)
-    frame, rejects = normalize_table(table, DRU, notes=notes)
+    typed = normalize_table(table, DRU)
+    frame = typed.frame
     frame["billing_currency"] = frame["billing_currency"].str.strip().str.upper()
     frame["key"] = _keys(frame["subscription_id_key"], frame["product_id"], frame["sku_id"])
     frame["invoice_key"] = frame["invoice_number"].str.strip().str.upper()
     # One day per distinct date, whatever the time of day or the date format.
     frame["day"] = frame["usage_date"].str.strip().str.split(r"[T ]", n=1, regex=True).str[0]
-    return frame, rejects
+    return Typed(frame, typed.rejects, (*table.notes, *typed.notes))
 
 
 def _keys(subscription_key: pd.Series, product_id: pd.Series, sku_id: pd.Series) -> pd.Series:
@@ -76,7 +76,7 @@ def _keys(subscription_key: pd.Series, product_id: pd.Series, sku_id: pd.Series)
     return subscription_key + SEP + product_id.str.strip().str.lower() + SEP + sku
 
 
-def check_usage(lines: pd.DataFrame, path: Path, *, notes: list[str] | None = None) -> UsageCheck:
+def check_usage(lines: pd.DataFrame, path: Path) -> UsageCheck:
     """Compare the invoice's usage lines (result lines of kind usage) with the DRU file at `path`.
 
     Invoice usage lines with the same subscription, product, SKU and invoice number are compared
@@ -84,7 +84,8 @@ def check_usage(lines: pd.DataFrame, path: Path, *, notes: list[str] | None = No
     """
     import pandas as pd
 
-    dru, rejects = load_usage(path, notes=notes)
+    loaded = load_usage(path)
+    dru = loaded.frame
     usage = lines.loc[lines["kind"] == Kind.USAGE.value]
     invoice = pd.DataFrame({
         "line_id": usage["line_id"].astype("str"), "subscription_id": usage["subscription_id"].astype("str"),
@@ -150,7 +151,7 @@ def check_usage(lines: pd.DataFrame, path: Path, *, notes: list[str] | None = No
     note = (f"usage: {differing_lines} invoice usage line{'s' if differing_lines != 1 else ''} "
             f"differ{'s' if differing_lines == 1 else ''} from the daily-rated file; see summary.usage_check"
             if differing_lines else None)
-    return UsageCheck(summary=summary, note=note, rejects=rejects)
+    return UsageCheck(summary=summary, notes=(*loaded.notes, *([note] if note else [])), rejects=loaded.rejects)
 
 
 def _differences(groups: pd.DataFrame) -> list[dict[str, Any]]:

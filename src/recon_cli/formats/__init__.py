@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from recon_cli.errors import InputError
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -117,3 +119,40 @@ def blank_columns(base: TableFormat, declared: tuple[Column, ...]) -> tuple[Colu
 def charge_type_key(text: str) -> str:
     """ChargeType compared without case, spaces or punctuation ("Cycle fee" == "CYCLE_FEE")."""
     return header_key(text)
+
+
+def resolve_columns(headers: list[str], where: str, fmt: TableFormat, requested: str | None = None
+                    ) -> dict[str, str]:
+    """Map our column names to the file's headers; refuse a file missing a required column.
+
+    Args:
+        headers: the file's headers; `where` names the file (and sheet) in messages.
+        requested: the `--invoice-format` the user gave, named in the message when it was forced.
+
+    Returns:
+        {our name: header in the file} for every declared column found.
+    """
+    by_key: dict[str, str] = {}
+    for name in headers:
+        by_key.setdefault(header_key(name), name)
+    found: dict[str, str] = {}
+    used: set[str] = set()
+    for column in fmt.columns:
+        for key in column.header_keys():
+            header = by_key.get(key)
+            if header is not None and header not in used:
+                found[column.name] = header
+                used.add(header)
+                break
+    missing = [c for c in fmt.columns if c.required and c.name not in found]
+    if missing:
+        names = ", ".join(f"'{c.source}'" for c in missing)
+        also = "; ".join(f"'{c.source}' may also be named {', '.join(repr(a) for a in c.aliases[:6])}"
+                         for c in missing if c.aliases)
+        forced = f" (--invoice-format {requested})" if requested and requested != "auto" else ""
+        raise InputError(
+            f"{where}: required column {names} not found; the columns are: "
+            f"{', '.join(headers) or '(none)'}; expected a {fmt.title} file{forced}"
+            + (f" ({also})" if also else "")
+        )
+    return found

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from recon_cli.errors import ConfigError, InputError
-from recon_cli.formats import TableFormat, header_key
+from recon_cli.formats import TableFormat, header_key, resolve_columns
 
 if TYPE_CHECKING:
     from recon_cli.formats.profiles import Profile
@@ -46,17 +46,15 @@ def choose_invoice_format(table: RawTable, requested: str = "auto", profile: Pro
         requested: "auto", a format name (`recon formats` lists them) or a profile file (.toml).
         profile: a profile from recon.toml's `[invoice_format]`; used as given.
     """
-    from recon_cli.load import resolve_columns
-
     if profile is not None:
         fmt = profile.table_format()
-        resolve_columns(table, fmt, f"[invoice_format] {profile.name}")
+        resolve_columns(table.headers, table.where, fmt, f"[invoice_format] {profile.name}")
         return fmt
     if requested.lower().endswith(".toml"):
         from recon_cli.formats.profiles import load_profile
 
         fmt = load_profile(Path(requested)).table_format()
-        resolve_columns(table, fmt, requested)
+        resolve_columns(table.headers, table.where, fmt, requested)
         return fmt
     formats = invoice_formats()
     if requested != "auto":
@@ -64,14 +62,14 @@ def choose_invoice_format(table: RawTable, requested: str = "auto", profile: Pro
         if chosen is None:
             raise ConfigError(f"--invoice-format {requested!r} is not supported; expected one of: "
                               f"{', '.join(['auto', *formats])}, or a profile file (.toml)")
-        resolve_columns(table, chosen, requested)
+        resolve_columns(table.headers, table.where, chosen, requested)
         return chosen
     if table.kind == "jsonl":
-        resolve_columns(table, formats["graph"], "graph")
+        resolve_columns(table.headers, table.where, formats["graph"], "graph")
         return formats["graph"]
     for fmt in formats.values():
         if fmt.matches(table.headers):
-            resolve_columns(table, fmt)
+            resolve_columns(table.headers, table.where, fmt)
             return fmt
     keys = {header_key(h) for h in table.headers}
     for description, signature in OTHER_LAYOUTS.items():
@@ -81,7 +79,7 @@ def choose_invoice_format(table: RawTable, requested: str = "auto", profile: Pro
     # and the message should name that column rather than call the file unknown.
     nce = formats["nce"]
     if sum(header_key(c.source) in keys for c in nce.columns) >= len(nce.columns) // 2:
-        resolve_columns(table, nce)
+        resolve_columns(table.headers, table.where, nce)
         absent = ", ".join(repr(c) for c in nce.signature if header_key(c) not in keys)
         raise InputError(f"{table.where}: column(s) {absent} not found; expected a {nce.title} file; "
                          f"the columns are: {', '.join(table.headers)}")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from recon_cli.errors import InputError
 from recon_cli.formats import TableFormat
 from recon_cli.formats.nce import NCE
+from recon_cli.records import RejectCode
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -106,7 +107,8 @@ def read_graph_records(path: Path) -> tuple[pd.DataFrame, list[dict[str, Any]], 
                         record = exc
                     if not isinstance(record, dict):
                         rejects.append({"file": _where(path, blob), "row": record_number, "column": "",
-                                        "value": raw[:80].decode("utf-8", "replace"), "code": "not_a_record",
+                                        "value": raw[:80].decode("utf-8", "replace"),
+                                        "code": RejectCode.NOT_A_RECORD.value,
                                         "message": "not a JSON object: expected one record per line"})
                         continue
                     rows.append({key: _cell(value) for key, value in record.items()})

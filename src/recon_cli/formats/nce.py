@@ -81,6 +81,9 @@ NCE = TableFormat(
         Column("product_category", "ProductCategory", TEXT),
     ),
 )
+# The 47 headers in documented order: what `recon sample` writes and the tests build from.
+NCE_HEADERS: tuple[str, ...] = tuple(column.source for column in NCE.columns)
+
 
 def seat_subtotal(effective_unit_price: Decimal, rate: Decimal, quantity: Decimal) -> Decimal:
     """Partner Center licence subtotal: ROUNDDOWN(price x rate, 2) x quantity."""

@@ -18,8 +18,9 @@ the Partner Center header, so a profile lists only what its provider names diffe
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -103,10 +104,18 @@ def profile_from_table(table: dict[str, object], where: str) -> Profile:
         raise ConfigError(f"{where}: {problems} (valid keys: {', '.join(Profile.model_fields)})") from None
 
 
+def read_toml(path: Path, flag: str = "") -> dict[str, Any]:
+    """A TOML file as a dict (recon.toml or a profile); ConfigError naming the file (and the flag that gave it)."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{flag}{path}: cannot be read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
 def load_profile(path: Path) -> Profile:
     """A profile from its own TOML file (`--invoice-format acme.toml`); `name` defaults to the file stem."""
-    from recon_cli.config import read_toml
-
     data = read_toml(path, "--invoice-format ")
     data.setdefault("name", path.stem)
     return profile_from_table(data, str(path))

@@ -2,11 +2,12 @@
 
 A write-only openpyxl workbook: openpyxl writes the workbook, styles, summary, headers,
 notes and links, and the data rows are streamed into its sheets as ready XML
-(`xlsx_cells.rows_xml`; openpyxl's per-cell writer is too slow for 100,000 lines). Text
+(`cells.rows_xml`; openpyxl's per-cell writer is too slow for 100,000 lines). Text
 goes through `safe_text`, so no cell can ever run a formula; money is written as the
 Decimal's own digits with the money format of its currency, never through float; one fill
 marks each status; each Exceptions row links to its line on the Lines sheet (a hyperlink
-with a location inside the workbook, not a formula). Imported only by `export.write_xlsx`.
+with a location inside the workbook, not a formula). openpyxl is imported at the top:
+only writing a workbook imports this module.
 """
 
 from __future__ import annotations
@@ -26,34 +27,29 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.writer.excel import ExcelWriter
 
-from recon_cli.export import atomic_path
-from recon_cli.models import NEEDS_PERSON, Status
-from recon_cli.xlsx_cells import (
+from recon_cli.outputs.files import atomic_path
+from recon_cli.outputs.xlsx.cells import (
     EVIDENCE_COLUMNS,
     EXCEPTION_COLUMNS,
     LINE_COLUMNS,
     MISSING_COLUMNS,
-    MONEY_FORMAT,
     REJECT_COLUMNS,
-    STATUS_FILLS,
     Col,
     Styles,
     clean_note,
     frame_columns,
-    money_format,
     rows_xml,
     safe_sheet_title,
     splice_rows,
     widths,
 )
-from recon_cli.xlsx_summary import write_summary
+from recon_cli.outputs.xlsx.summary import write_summary
+from recon_cli.records import NEEDS_PERSON, Status
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
     from recon_cli.result import ReconResult
-
-__all__ = ["MONEY_FORMAT", "STATUS_FILLS", "line_location", "money_format", "safe_sheet_title", "write_xlsx"]
 
 MAX_SHEET_ROWS = 1_048_576  # Excel's limit, header row included
 MAX_COMMENTS = 10_000  # VML notes are slow to write and to open; the column has every text

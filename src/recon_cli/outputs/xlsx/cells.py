@@ -3,15 +3,16 @@
 Frame columns become cell values once per column (text made XML-legal and formula-safe,
 money kept as the Decimal's own digits), styles are registered once with the workbook, and
 data rows are rendered as ready `<row>` XML that `splice_rows` puts into a sheet openpyxl
-has written (openpyxl's per-cell writer is too slow for 100,000 lines). Used by `xlsx.py`
-and `xlsx_summary.py` only.
+has written (openpyxl's per-cell writer is too slow for 100,000 lines). The data sheets'
+columns are derived from the field catalogue (`records.LINES`...). Used by `workbook.py`
+and `summary.py` only.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,8 +21,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from recon_cli.export import evidence_lists, plain_column, safe_text
-from recon_cli.models import Status
+from recon_cli.outputs.files import safe_text
+from recon_cli.outputs.values import evidence_lists, plain_column
+from recon_cli.records import EVIDENCE, LINES, MISSING, REJECTS, Field, FieldKind, Output, Status, carried
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -70,53 +72,27 @@ class Col:
     currency: str | None = None
 
 
-def cols(spec: str) -> tuple[Col, ...]:
-    """Parse "field:Header:kind, ..." (kind defaults to text) into columns."""
-    out = []
-    for item in spec.split(","):
-        field, header, *kind = item.strip().split(":")
-        out.append(Col(field, header, kind[0] if kind else "text"))
-    return tuple(out)
+# How a catalogue field is written: dates are ISO text, ints and decimals alike are numbers.
+CELL_KINDS: dict[FieldKind, str] = {
+    FieldKind.TEXT: "text", FieldKind.DATE: "text", FieldKind.STATUS: "status", FieldKind.INT: "number",
+    FieldKind.NUMBER: "number", FieldKind.MONEY: "money", FieldKind.PCT: "pct", FieldKind.IDS: "ids",
+}
 
 
-LINE_COLUMNS = cols(
-    "line_id:Line, row:Row:number, invoice_number:Invoice, customer_name:Customer,"
-    "customer_id:Customer ID, subscription_id:Subscription ID, product:Product, product_id:Product ID,"
-    "sku_id:SKU, charge_type:Charge type, kind:Kind, billing_frequency:Billing,"
-    "order_date:Order date, charge_start:Charge start, charge_end:Charge end, status:Status:status,"
-    "reason:Reason, price_status:Price status, match_method:Match method,"
-    "matched_subscription_id:Matched subscription, quantity:Quantity:number,"
-    "billable_quantity:Billable qty:number, provider_quantity:Provider qty:number,"
-    "subscription_quantity:Subscription qty:number, quantity_delta:Delta:number,"
-    "residual:Residual:number, as_of:Provider as of, unit_cost:Unit cost:money,"
-    "unit_price:Unit price:money, margin_pct:Margin:pct, subtotal:Subtotal:money,"
-    "tax_total:Tax:money, total:Total:money, currency:Currency, money_at_risk:At risk:money,"
-    "explanation:Explanation, evidence:Evidence:ids"
-)
-EXCEPTION_COLUMNS = cols(
-    "line_id:Line:link, customer_name:Customer, subscription_id:Subscription ID, product:Product,"
-    "charge_type:Charge type, status:Status:status, reason:Reason, price_status:Price status,"
-    "provider_quantity:Provider qty:number, subscription_quantity:Subscription qty:number,"
-    "quantity_delta:Delta:number, residual:Residual:number, as_of:Provider as of,"
-    "unit_cost:Unit cost:money, unit_price:Unit price:money, subtotal:Subtotal:money,"
-    "currency:Currency, money_at_risk:At risk:money, explanation:Explanation, evidence:Evidence:ids"
-)
-MISSING_COLUMNS = cols(
-    "subscription_id:Subscription ID, row:Row:number, customer_id:Customer ID,"
-    "customer_name:Customer, product:Product, quantity:Quantity:number, billing_frequency:Billing,"
-    "start_date:Start date, unit_price:Unit price:money, currency:Currency,"
-    "expected_amount:Expected amount:money, reason:Reason, explanation:Explanation"
-)
-EVIDENCE_COLUMNS = cols(
-    "change_id:Change ID, subscription_id:Subscription ID, row:Row:number,"
-    "effective_date:Effective date, quantity_delta:Delta:number,"
-    "provisioning_status:Provisioning status, initiated_by:Initiated by,"
-    "customer_invoice:Customer invoice, status_reason:Status reason, evidence_kind:Evidence kind"
-)
-REJECT_COLUMNS = cols(
-    "file:File, row:Row:number, column:Column, value:Value, code:Code, message:Message"
-)
-NUMBER_KINDS = frozenset({"number", "money", "pct"})
+def columns_of(fields: tuple[Field, ...], output: Output = Output.LINES) -> tuple[Col, ...]:
+    """The worksheet columns of the catalogue fields `output` carries, in catalogue order."""
+    return tuple(Col(f.name, f.header, CELL_KINDS[f.kind]) for f in carried(fields, output))
+
+
+LINE_COLUMNS = columns_of(LINES)
+# The line id of an Exceptions row links to that line on the Lines sheet.
+EXCEPTION_COLUMNS = tuple(replace(c, kind="link") if c.field == "line_id" else c
+                          for c in columns_of(LINES, Output.EXCEPTIONS))
+MISSING_COLUMNS = columns_of(MISSING)
+EVIDENCE_COLUMNS = columns_of(EVIDENCE)
+REJECT_COLUMNS = columns_of(REJECTS)
+NUMBER_CELLS = frozenset({"number", "money", "pct"})  # cell kinds written as numbers, right-aligned
+# Prose columns stop widening here (characters): a long explanation must not push the rest away.
 WIDTH_CAPS = {"explanation": 90, "product": 45, "message": 70}
 
 
@@ -168,7 +144,7 @@ def column_values(series: pd.Series, kind: str) -> list[Any]:
     """A frame column as cell values for `kind`, converted once for the whole column."""
     if kind == "ids":
         return texts(["; ".join(ids) for ids in evidence_lists(series)])
-    if kind in NUMBER_KINDS:
+    if kind in NUMBER_CELLS:
         if series.dtype.kind in "iu" and not series.hasnans:
             return series.tolist()
         return [v if v.__class__ is Decimal and v.is_finite() else number(v) for v in series.tolist()]
@@ -229,7 +205,7 @@ class Styles:
 
     def headers(self, ws: WriteOnlyWorksheet, columns: tuple[Col, ...]) -> list[WriteOnlyCell]:
         """The header row of `columns`: bold on grey, right-aligned over numbers."""
-        return [self.cell(ws, c.header, self.header_right if c.kind in NUMBER_KINDS else self.header)
+        return [self.cell(ws, c.header, self.header_right if c.kind in NUMBER_CELLS else self.header)
                 for c in columns]
 
     def cell(self, ws: WriteOnlyWorksheet, value: Any, style: StyleArray | None) -> WriteOnlyCell:
@@ -263,7 +239,7 @@ def rows_xml(columns: tuple[Col, ...], chunk: list[list[Any]], first_row: int, s
     rendered = []
     for j, (col, values) in enumerate(zip(columns, chunk, strict=True)):
         ref = get_column_letter(j + 1)
-        if col.kind in NUMBER_KINDS:
+        if col.kind in NUMBER_CELLS:
             if col.kind != "money":
                 attrs = [styles.kind_attr[col.kind]] * n
             elif col.currency:

@@ -3,7 +3,7 @@ legend of status fills, and one row per customer, most money at risk first.
 
 Money cells carry their currency in the number format (`#,##0.00 "USD"`). The customer
 table comes last so its rows can be streamed like the data sheets' (a million-line run
-has tens of thousands of customers). Used by `xlsx.write_xlsx` only.
+has tens of thousands of customers). Used by `workbook.write_xlsx` only.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from recon_cli.models import NEEDS_PERSON, PriceStatus, Status
-from recon_cli.xlsx_cells import STATUS_MEANINGS, Col, Styles, rows_xml, splice_rows, texts
+from recon_cli.outputs.xlsx.cells import STATUS_MEANINGS, Col, Styles, rows_xml, splice_rows, texts
+from recon_cli.records import NEEDS_PERSON, PriceStatus, Status
 
 if TYPE_CHECKING:
     from openpyxl.cell import WriteOnlyCell

@@ -1,0 +1,62 @@
+"""The run's output frames, in the field catalogue's order: each field taken from the stage that owns it.
+
+Matching gives a line's identity and subscription, explain its status and quantities, price its
+cost and margin, money its share of the money at risk. Nothing is computed here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from recon_cli.frames import date_column
+from recon_cli.records import LINE_FIELDS, MISSING_FIELDS, Reason
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from recon_cli.explain import Verdicts
+    from recon_cli.price import LinePrices
+
+
+def result_lines(lines: pd.DataFrame, verdicts: Verdicts, prices: LinePrices, money_at_risk: pd.Series
+                 ) -> pd.DataFrame:
+    """One output row per invoice line with the catalogue's line fields (PRODUCT.md §4)."""
+    import pandas as pd
+
+    matched = (lines["sub_key"] != "").to_numpy()
+    columns = {
+        "line_id": lines["line_id"], "row": lines["row"], "invoice_number": lines["invoice_number"],
+        "customer_name": lines["customer_name"], "customer_id": lines["customer_id"],
+        "subscription_id": lines["subscription_id"], "product": lines["product"],
+        "product_id": lines["product_id"], "sku_id": lines["sku_id"], "charge_type": lines["charge_type"],
+        "kind": lines["kind"], "billing_frequency": lines["frequency"],
+        "order_date": date_column(lines["order_date"]), "charge_start": date_column(lines["charge_start"]),
+        "charge_end": date_column(lines["charge_end"]), "status": verdicts.status,
+        "reason": verdicts.reason, "price_status": prices.price_status, "match_method": lines["match_method"],
+        "matched_subscription_id": lines["matched_subscription_id"], "quantity": lines["quantity"],
+        "billable_quantity": lines["billable_quantity"], "provider_quantity": verdicts.provider_quantity,
+        "subscription_quantity": lines["subscription_quantity"].astype(object).where(matched, None),
+        "quantity_delta": verdicts.quantity_delta, "residual": verdicts.residual, "as_of": verdicts.as_of,
+        "unit_cost": prices.unit_cost, "unit_price": lines["unit_price"].astype(object).where(matched, None),
+        "margin_pct": prices.margin_pct, "subtotal": lines["subtotal"], "tax_total": lines["tax_total"],
+        "total": lines["total"], "currency": lines["currency"], "money_at_risk": money_at_risk,
+        "explanation": verdicts.explanation, "evidence": verdicts.evidence,
+    }
+    return pd.DataFrame({name: columns[name] for name in LINE_FIELDS}).reset_index(drop=True)
+
+
+def missing_frame(missing: pd.DataFrame, explanations: pd.Series, default_currency: str) -> pd.DataFrame:
+    """The missing subscriptions with the catalogue's missing fields (rule 7)."""
+    import pandas as pd
+
+    expected = [q * p if p is not None else None for q, p in zip(missing["quantity"], missing["unit_price"],
+                                                                  strict=True)]
+    columns = {
+        "subscription_id": missing["subscription_id"], "row": missing["row"],
+        "customer_id": missing["customer_id"], "customer_name": missing["customer_name"],
+        "product": missing["product"], "quantity": missing["quantity"], "billing_frequency": missing["frequency"],
+        "start_date": date_column(missing["start_date"]), "unit_price": missing["unit_price"],
+        "currency": missing["currency"].where(missing["currency"] != "", default_currency),
+        "expected_amount": expected, "reason": Reason.NOT_ON_INVOICE.value, "explanation": explanations,
+    }
+    return pd.DataFrame({name: columns[name] for name in MISSING_FIELDS}).reset_index(drop=True)

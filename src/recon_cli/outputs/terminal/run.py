@@ -1,0 +1,214 @@
+"""The terminal summary of `recon run`: header, statuses, price check, money, the exceptions.
+
+On a big run it shows the subscriptions needing a person with most money at risk first, up
+to `top`, then "... and N more; see --xlsx" (STYLE rule 18). No pandas import: it uses the
+methods of the frames it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from recon_cli.outputs.terminal.common import (
+    BLANK,
+    PRICE_STYLES,
+    amounts_text,
+    counted,
+    facts,
+    money,
+    more_note,
+    new_table,
+    plain,
+    quantity,
+    status_text,
+    to_decimal,
+)
+from recon_cli.records import NEEDS_PERSON, PriceStatus, Status
+
+if TYPE_CHECKING:
+    from recon_cli.models import RunSummary
+    from recon_cli.result import ReconResult
+
+REJECTS_SHOWN = 5
+
+
+def _header(summary: RunSummary) -> RenderableType:
+    invoices = ", ".join(summary.invoice_numbers) or summary.invoice_file
+    title = Text.assemble(("Invoice ", "bold"), (invoices, "bold"), f" · period {summary.period or '?'}",
+                          f" · run {summary.run_id}")
+    inputs = [f"{summary.invoice_file} ({summary.invoice_format})", summary.subscriptions_file,
+              summary.changes_file or "no change log"]
+    lines = [title, Text("Inputs: " + ", ".join(inputs), style="dim")]
+    if not summary.has_change_log:
+        lines.append(Text("No change log was given: no difference could be explained.", style="yellow"))
+    if summary.unknown_charge_types:
+        lines.append(Text("Unknown charge types (reported as one-time): "
+                          + ", ".join(summary.unknown_charge_types), style="yellow"))
+    lines += [Text(note, style="yellow") for note in summary.notes]
+    return Group(*lines)
+
+
+def _status_table(summary: RunSummary) -> Table:
+    currencies = sorted(summary.subtotal_by_status)
+    table = new_table("Status", "Lines", *(f"Subtotal {c}" for c in currencies),
+                   right=["Lines", *(f"Subtotal {c}" for c in currencies)])
+    for status in Status:
+        count = summary.status_counts.get(status, 0)
+        amounts = [summary.subtotal_by_status[c].get(status) for c in currencies]
+        if count or any(amounts):
+            table.add_row(status_text(status), f"{count:,}", *(money(a) for a in amounts))
+    table.add_section()
+    table.add_row(Text("Total", style="bold"), f"{summary.line_count:,}",
+                  *(money(summary.subtotal_total.get(c)) for c in currencies))
+    return table
+
+
+def _price_table(summary: RunSummary) -> RenderableType:
+    """Lines per price status, most severe first, as one row (a status and its count never part)."""
+    present = [p for p in PriceStatus if summary.price_status_counts.get(p)]
+    if not present:
+        return Text("Price check: no lines")
+    table = new_table(*present, right=present, keep=present)
+    for column, price in zip(table.columns, present, strict=True):
+        column.header_style = PRICE_STYLES.get(price, "")
+    table.add_row(*(f"{summary.price_status_counts[p]:,}" for p in present))
+    return Group(Text("Price check", style="bold"), table)
+
+
+def _exception_rows(result: ReconResult) -> list[dict[str, Any]]:
+    """Lines needing a person, one row per subscription, most money at risk first."""
+    lines = result.lines
+    fields = ["line_id", "subscription_id", "matched_subscription_id", "customer_name", "product",
+              "status", "provider_quantity", "subscription_quantity", "quantity_delta", "money_at_risk",
+              "currency", "explanation"]
+    exceptions = lines.loc[lines["status"].isin(list(NEEDS_PERSON)), fields]
+    records = cast("list[dict[str, Any]]", exceptions.to_dict("records"))
+    groups: dict[str, dict[str, Any]] = {}
+    for record in records:
+        key = (plain(record["matched_subscription_id"]) or plain(record["subscription_id"])
+               or record["line_id"])
+        risk = to_decimal(record["money_at_risk"]) or Decimal(0)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = {**record, "risk": risk, "count": 1}
+            continue
+        group["count"] += 1
+        group["risk"] += risk
+    return sorted(groups.values(), key=lambda g: g["risk"], reverse=True)
+
+
+def _exception(number: int, row: dict[str, Any]) -> RenderableType:
+    """One subscription needing a person: what, how much, and why, as an indented block."""
+    head = Text.assemble(f"{number:>2}. ", (row["line_id"], "bold"))
+    if row["count"] > 1:
+        head.append(f" (+{counted(row['count'] - 1, 'line')})", style="dim")
+    head.append("  ")
+    head.append_text(status_text(row["status"]))
+    head.append(f"  {money(row['risk'])} {plain(row['currency'])} at risk".rstrip())
+    subscription = plain(row["matched_subscription_id"]) or plain(row["subscription_id"])
+    who = " · ".join(t for t in (plain(row["customer_name"]), plain(row["product"]), subscription) if t)
+    body = [Text(who)]
+    counts = [f"{label} {value}" for label, value in (
+        ("provider", quantity(row["provider_quantity"])), ("subscription", quantity(row["subscription_quantity"])),
+        ("delta", quantity(row["quantity_delta"], sign=True))) if value]
+    if counts:
+        body.append(Text(" · ".join(counts)))
+    body.append(Text(plain(row["explanation"]), style="dim"))
+    return Group(head, Padding(Group(*body), (0, 0, 0, 4)))
+
+
+def _exceptions(result: ReconResult, top: int) -> list[RenderableType]:
+    rows = _exception_rows(result)
+    if not rows:
+        return [Text("Nothing needs a person: every line is matched, explained or confirmed.", style="green")]
+    line_count = sum(r["count"] for r in rows)
+    out: list[RenderableType] = [Text(f"Needs a person: {counted(line_count, 'line')} on "
+                                      f"{counted(len(rows), 'subscription')}, most money at risk first",
+                                      style="bold")]
+    out += [_exception(i, row) for i, row in enumerate(rows[:top], start=1)]
+    more = more_note(min(top, len(rows)), len(rows), "subscription")
+    return [*out, more] if more else out
+
+
+def _missing(result: ReconResult, top: int) -> list[RenderableType]:
+    summary = result.summary
+    if not summary.missing_count:
+        return []
+    fields = ["subscription_id", "customer_name", "product", "quantity", "expected_amount", "currency"]
+    records = result.missing[fields].to_dict("records")
+    records.sort(key=lambda r: to_decimal(r["expected_amount"]) or Decimal(0), reverse=True)
+    table = new_table("Subscription", "Customer", "Product", "Seats", "Expected", right=["Seats", "Expected"],
+                   keep=["Subscription", "Expected"],
+                   title=f"Missing from the invoice: {counted(summary.missing_count, 'subscription')} "
+                         f"({amounts_text(summary.missing_value)})")
+    for r in records[:top]:
+        table.add_row(Text(plain(r["subscription_id"])), Text(plain(r["customer_name"])),
+                      Text(plain(r["product"])), quantity(r["quantity"]),
+                      f"{money(r['expected_amount'])} {plain(r['currency'])}".strip())
+    more = more_note(min(top, len(records)), summary.missing_count, "missing subscription")
+    return [table, more] if more else [table]
+
+
+def _rejects(result: ReconResult) -> list[RenderableType]:
+    count = result.summary.reject_count
+    if not count:
+        return []
+    out: list[RenderableType] = [Text(f"Rejected rows: {count:,}", style="bold yellow")]
+    records = result.rejects[["file", "row", "column", "message"]].head(REJECTS_SHOWN).to_dict("records")
+    for r in records:
+        where = f"{plain(r['file'])} row {plain(r['row'])}" + (f", {r['column']}" if r["column"] else "")
+        out.append(Text(f"  {where}: {plain(r['message'])}"))
+    more = more_note(len(records), count, "rejected row")
+    return [*out, more] if more else out
+
+
+def run_report(result: ReconResult, saved: Mapping[str, str], top: int = 10) -> Group:
+    """The terminal summary of `recon run`.
+
+    Args:
+        result: the run.
+        saved: where things went, label -> path or id ("store", "run", "xlsx", "csv", "json").
+        top: how many exception subscriptions and missing subscriptions to list.
+
+    Returns:
+        Header, status table, price check, money lines, the top exceptions (one row per
+        subscription, most money at risk first), missing subscriptions, rejects, saved.
+    """
+    summary = result.summary
+    money_lines = Text.assemble(
+        ("Unbilled cost (unmatched): ", "bold"), amounts_text(summary.unbilled_cost), "   ",
+        ("Money at risk: ", "bold"), amounts_text(summary.money_at_risk))
+    if summary.margin_pct:
+        money_lines.append_text(Text.assemble("\n", ("Seat margin: ", "bold"), ", ".join(
+            f"{currency} {pct}% of {money(summary.annual_revenue.get(currency, '0'))} a year"
+            for currency, pct in sorted(summary.margin_pct.items()))))
+    if summary.usage_check is not None:
+        money_lines.append_text(Text.assemble("\n", ("Usage check: ", "bold"), _usage_check(summary.usage_check)))
+    parts: list[RenderableType] = [_header(summary), BLANK, _status_table(summary), BLANK, _price_table(summary),
+                                   BLANK, money_lines, BLANK, *_exceptions(result, top)]
+    for section in (_missing(result, top), _rejects(result)):
+        if section:
+            parts += [BLANK, *section]
+    if saved:
+        parts += [BLANK, Text("Saved", style="bold"), facts(list(saved.items()))]
+    return Group(*parts)
+
+
+def _usage_check(check: Mapping[str, Any]) -> str:
+    """'12 usage lines checked against dru.csv; 1 differs (see JSON summary.usage_check)'."""
+    checked, differing = int(check.get("lines_checked", 0)), int(check.get("lines_differing", 0))
+    text = (f"{checked} usage line{'s' if checked != 1 else ''} checked against {Path(str(check.get('file'))).name}; "
+            + (f"{differing} differ{'s' if differing == 1 else ''} (see JSON summary.usage_check)" if differing
+               else "all agree"))
+    unmatched = check.get("unmatched_usage") or {}
+    if unmatched:
+        text += f"; not on the invoice: {amounts_text(unmatched)}"
+    return text

@@ -1,0 +1,289 @@
+"""The makings of `recon sample`'s planted cases: the catalog, the files' layouts, and a builder
+that writes a case's customer, subscription, invoice lines and change-log records at once.
+
+Amounts follow formats/partner-center.md §1.2 exactly, in Decimal.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+from recon_cli.formats.nce import NCE_HEADERS, seat_subtotal, usage_subtotal
+
+INVOICE_NUMBER = "G000123456"
+PERIOD = "2026-10"
+PARTNER_ID = "6f1c3a52-8d0e-4b7a-9c21-5e4d3b2a1f09"
+MPN_ID = "6034453"
+ONE = Decimal(1)
+# The low-margin case sells a 3.00 seat at 3.16.
+LOW_MARGIN_PCT = (Decimal("3.16") - Decimal("3.00")) / Decimal("3.16") * 100
+
+# The invoice's 47 columns, as declared once by the NCE format.
+INVOICE_COLUMNS: tuple[str, ...] = NCE_HEADERS
+SUBSCRIPTION_COLUMNS: tuple[str, ...] = (
+    "subscription_id", "customer_id", "customer_name", "product", "quantity", "unit_price",
+    "unit_cost", "currency", "billing_frequency", "status", "start_date",
+)
+CHANGE_COLUMNS: tuple[str, ...] = (
+    "change_id", "subscription_id", "effective_date", "quantity_delta", "provisioning_status",
+    "initiated_by", "customer_invoice", "status_reason",
+)
+
+ANNUAL_TERM = "One-Year commitment for monthly/yearly billing"
+MONTHLY_TERM = "One-Month commitment for monthly billing"
+PEC = json.dumps(["15.0% Partner earned credit for services managed"], separators=(",", ":"))
+PRICE_NOTES = json.dumps(["Price for given billing period",
+                          "You are getting a price guarantee for your price.", "Price for given term"],
+                         separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Product:
+    """A catalog item: seats (price in cents per month on a one-year term) or an Azure meter."""
+
+    product_id: str
+    sku_id: str
+    availability_id: str
+    sku_name: str
+    product_name: str
+    price: int = 0  # seats: USD cents per seat-month, one-year term; meters: USD micro-dollars per unit
+    meter: str = ""
+    unit_type: str = ""
+    unit_term: str = ""  # what TermAndBillingCycle holds on a usage row
+
+
+SEATS: tuple[Product, ...] = (
+    Product("CFQ7TTC0LH18", "0001", "CFQ7TTC0J1FV", "Microsoft 365 Business Basic",
+            "Microsoft 365 Business Basic", 600),
+    Product("CFQ7TTC0LDPB", "0001", "CFQ7TTC0KDGB", "Microsoft 365 Business Standard",
+            "Microsoft 365 Business Standard", 1250),
+    Product("CFQ7TTC0LCHC", "0002", "CFQ7TTC0J7KN", "Microsoft 365 Business Premium",
+            "Microsoft 365 Business Premium", 2200),
+    Product("CFQ7TTC0LF8Q", "0001", "CFQ7TTC0K3QT", "Office 365 E3", "Office 365 E3", 2300),
+    Product("CFQ7TTC0LF8S", "0002", "CFQ7TTC0K4N2", "Office 365 E5", "Office 365 E5", 3800),
+    Product("CFQ7TTC0LH16", "0001", "CFQ7TTC0J3BX", "Exchange Online (Plan 1)",
+            "Exchange Online (Plan 1)", 400),
+    Product("CFQ7TTC0RQ4T", "0001", "CFQ7TTC0RQ4W", "Microsoft Teams Essentials",
+            "Microsoft Teams Essentials", 400),
+    Product("CFQ7TTC0L3PB", "0001", "CFQ7TTC0KBG8", "Power BI Pro", "Power BI Pro", 1400),
+    Product("CFQ7TTC0LFLX", "0002", "CFQ7TTC0K1XC", "Microsoft 365 E3", "Microsoft 365 E3", 3600),
+    Product("CFQ7TTC0LCHX", "0001", "CFQ7TTC0K5CJ", "Microsoft Defender for Business",
+            "Microsoft Defender for Business", 300),
+    Product("CFQ7TTC0HD33", "000P", "CFQ7TTC0K8R1", "Visio Plan 2", "Visio Plan 2", 1500),
+    Product("CFQ7TTC0HDB1", "000P", "CFQ7TTC0KF5M", "Project Plan 3", "Project Plan 3", 3000),
+)
+METERS: tuple[Product, ...] = (
+    Product("DZH318Z0BQ3Q", "0015", "DZH318Z0BP9D", "D2 v3", "Virtual Machines Dv3 Series", 96000,
+            "Virtual Machines Dv3 Series - D2 v3 - US East", "1 Hour", "1 Hour"),
+    Product("DZH318Z0BNVX", "0041", "DZH318Z0B8V7", "Hot LRS", "Blob Storage", 18400,
+            "Blob Storage - Hot LRS Data Stored", "1 GB/Month", "Stored data (GB/month)"),
+    Product("DZH318Z0BNZ5", "0001", "DZH318Z08B80",
+            "Bandwidth Inter-Region - Intra Continent - North America", "Bandwidth Inter-Region", 20000,
+            "Bandwidth - Data Transfer Out (GB) - Zone 1", "1 GB", ""),
+    Product("DZH318Z0BP55", "002R", "DZH318Z0BZ3L", "General Purpose - Compute Gen5 - 2 vCore",
+            "SQL Database Single/Elastic Pool General Purpose - Compute Gen5", 252100,
+            "SQL Database General Purpose - Compute Gen5 - vCore", "1 Hour", ""),
+    Product("DZH318Z0BQ4X", "0008", "DZH318Z0BQ4Z", "Standard SSD E10", "Managed Disks", 9600000,
+            "Managed Disks - Standard SSD E10 - Disks", "1/Month", "1/Month"),
+)
+WINDOWS_SERVER = Product("DG7GMGF0D5RK", "0002", "DG7GMGF0D7VP",
+                         "Windows Server 2022 Standard - 16 Core License Pack",
+                         "Windows Server 2022 Standard - 16 Core License Pack")
+
+
+@dataclass(frozen=True)
+class PlantedCase:
+    """One planted difference and what the rules must say about it.
+
+    Attributes:
+        name: a short key (`explained_after_as_of`...).
+        description: the story in one sentence.
+        subscription_id: the subscription id as the export writes it (for unmatched lines, as the
+            invoice writes it), lower-case.
+        line_ids: the invoice lines of the case (none for the missing/not-missing cases).
+        expected_status: the status of every line of the case (None: no invoice line).
+        expected_price_status: the price status of every line of the case, without --min-margin
+            (None: not predicted, e.g. unmatched, usage and one-time lines).
+        expected_missing: the subscription must be listed in missing_subscriptions.
+        min_margin_needed: the price status is `low_margin` only when --min-margin (10) is given.
+        expected_reason: the reason code of the lines (None: not predicted).
+        expected_match_method: `subscription_id`, `customer_product` or `none` (None: no line).
+        provider_quantity, subscription_quantity: the seats on each side, for seat cases.
+        invoice_subscription_id: the id the invoice writes, when it differs from subscription_id.
+        kind: seat, usage or one_time (None: no invoice line).
+        evidence: the change ids that must explain the difference.
+    """
+
+    name: str
+    description: str
+    subscription_id: str
+    line_ids: list[str] = field(default_factory=list)
+    expected_status: str | None = None
+    expected_price_status: str | None = None
+    expected_missing: bool = False
+    min_margin_needed: bool = False
+    expected_reason: str | None = None
+    expected_match_method: str | None = None
+    provider_quantity: int | None = None
+    subscription_quantity: int | None = None
+    invoice_subscription_id: str | None = None
+    kind: str | None = None
+    evidence: list[str] = field(default_factory=list)
+
+    def price_status(self, min_margin: Decimal | None = None) -> str | None:
+        """The expected price status under a --min-margin of at most 15 (every other margin is >= 15%)."""
+        if self.min_margin_needed:
+            return "low_margin" if min_margin is not None and min_margin > LOW_MARGIN_PCT else "ok"
+        return self.expected_price_status
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    name: str
+    domain: str
+
+
+def mdy(day: date) -> str:
+    """Partner Center's CSV date: M/D/YYYY."""
+    return f"{day.month}/{day.day}/{day.year}"
+
+
+def add_months(day: date, months: int) -> date:
+    """Same day-of-month, `months` later (days above 28 are not used by the sample)."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, day.day)
+
+
+def cycle_end(start: date, frequency: str) -> date:
+    """Last day of a charge cycle starting on `start`: + 1 month (or year) − 1 day."""
+    return add_months(start, 12 if frequency == "Annual" else 1) - timedelta(days=1)
+
+
+def money(value: Decimal) -> str:
+    return format(value, "f")
+
+
+class CaseBuilder:
+    """Accumulates the rows of the three files; every GUID comes from the seeded `rng`."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.invoice: list[dict[str, str]] = []
+        self.subscriptions: list[dict[str, str]] = []
+        self.changes: list[dict[str, str]] = []
+        self.cases: list[PlantedCase] = []
+
+    def guid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def customer(self, name: str) -> Customer:
+        slug = re.sub(r"[^a-z0-9]", "", name.lower())[:20]
+        return Customer(self.guid(), name, f"{slug}.onmicrosoft.com")
+
+    def subscription(self, customer: Customer, product: str, quantity: int | str, unit_price: str,
+                     unit_cost: str, start: date, *, frequency: str = "monthly", status: str = "active",
+                     currency: str = "USD", sub_id: str | None = None) -> str:
+        sub_id = sub_id or self.guid()
+        self.subscriptions.append(dict(
+            subscription_id=sub_id, customer_id=customer.id, customer_name=customer.name, product=product,
+            quantity=str(quantity), unit_price=unit_price, unit_cost=unit_cost, currency=currency,
+            billing_frequency=frequency, status=status, start_date=start.isoformat()))
+        return sub_id
+
+    def change(self, sub_id: str, effective: str, delta: str, provisioning: str, by: str,
+               invoice: str = "", reason: str = "Active") -> str:
+        change_id = f"LCL-{1001 + len(self.changes)}"
+        self.changes.append(dict(
+            change_id=change_id, subscription_id=sub_id, effective_date=effective, quantity_delta=delta,
+            provisioning_status=provisioning, initiated_by=by, customer_invoice=invoice,
+            status_reason=reason))
+        return change_id
+
+    def _line(self, customer: Customer, sub_id: str, product: Product, values: dict[str, str]) -> str:
+        row = dict.fromkeys(INVOICE_COLUMNS, "")
+        row.update(
+            PartnerId=PARTNER_ID, CustomerId=customer.id, CustomerName=customer.name,
+            CustomerDomainName=customer.domain, CustomerCountry="US", InvoiceNumber=INVOICE_NUMBER,
+            MpnId=MPN_ID, ResellerMpnId="0", OrderId=f"{self.rng.getrandbits(48):012x}",
+            ProductId=product.product_id, SkuId=product.sku_id, AvailabilityId=product.availability_id,
+            SkuName=product.sku_name, ProductName=product.product_name, TaxTotal="0", Currency="USD",
+            PublisherName="Microsoft Corporation", SubscriptionId=sub_id, PricingCurrency="USD",
+            PCToBCExchangeRate="1", PCToBCExchangeRateDate="10/1/2026", ProductQualifiers="[]")
+        row["AlternateId"] = row["OrderId"]
+        row.update(values)
+        row["Total"] = money(Decimal(row["Subtotal"]) + Decimal(row["TaxTotal"]))
+        self.invoice.append(row)
+        return f"{INVOICE_NUMBER}-{len(self.invoice) + 1}"
+
+    def seat(self, customer: Customer, sub_id: str, product: Product, quantity: int, price: str,
+             start: date, *, charge_type: str = "cycleCharge", eup: str | None = None,
+             order: date | None = None, end: date | None = None, term: str = ANNUAL_TERM,
+             frequency: str = "Monthly", term_start: date | None = None, reference: str = "") -> str:
+        """A licence line; `price` is the full-cycle price, `eup` the (prorated, signed) one charged."""
+        effective = Decimal(eup if eup is not None else price)
+        subtotal = seat_subtotal(effective, ONE, Decimal(quantity))
+        end = end or cycle_end(start, frequency)
+        term_start = term_start or start
+        term_end = cycle_end(term_start, "Annual" if term == ANNUAL_TERM else "Monthly")
+        return self._line(customer, sub_id, product, dict(
+            OrderDate=mdy(order or start), ChargeType=charge_type, UnitPrice=price, Quantity=str(quantity),
+            Subtotal=money(subtotal), SubscriptionDescription=product.product_name,
+            ChargeStartDate=mdy(start), ChargeEndDate=mdy(end), TermAndBillingCycle=term,
+            EffectiveUnitPrice=money(effective), BillableQuantity=str(quantity), BillingFrequency=frequency,
+            SubscriptionStartDate=mdy(term_start), SubscriptionEndDate=mdy(term_end), ReferenceId=reference,
+            ProductCategory="License"))
+
+    def usage(self, customer: Customer, sub_id: str, meter: Product, quantity: str, *, pec: bool) -> str:
+        """An Azure plan meter line for October 2026; with PEC the effective price is 85% of list."""
+        list_price = Decimal(meter.price) / 1_000_000
+        effective = (list_price * Decimal("0.85")).quantize(Decimal("0.000001")) if pec else list_price
+        subtotal = usage_subtotal(effective, ONE, Decimal(quantity))
+        return self._line(customer, sub_id, meter, dict(
+            OrderDate="10/1/2026", ChargeType="new", UnitPrice=money(list_price.normalize()), Quantity="1",
+            Subtotal=money(subtotal), PriceAdjustmentDescription=PEC if pec else "",
+            SubscriptionDescription="Azure plan", ChargeStartDate="10/1/2026", ChargeEndDate="10/31/2026",
+            TermAndBillingCycle=meter.unit_term, EffectiveUnitPrice=money(effective.normalize()),
+            UnitType=meter.unit_type, BillableQuantity=quantity, MeterDescription=meter.meter,
+            SubscriptionStartDate="3/14/2025", ProductCategory="Azure"))
+
+    def one_time(self, customer: Customer, sub_id: str, product: Product, quantity: int, price: str,
+                 day: date) -> str:
+        """A one-time purchase (perpetual software): no term, no billing frequency, no meter."""
+        subtotal = seat_subtotal(Decimal(price), ONE, Decimal(quantity))
+        return self._line(customer, sub_id, product, dict(
+            OrderDate=mdy(day), ChargeType="new", UnitPrice=price, Quantity=str(quantity),
+            Subtotal=money(subtotal), SubscriptionDescription=product.product_name,
+            ChargeStartDate=mdy(day), ChargeEndDate=mdy(day), TermAndBillingCycle="One-Time",
+            EffectiveUnitPrice=price, BillableQuantity=str(quantity), BillingFrequency="OneTime",
+            SubscriptionStartDate=mdy(day), ProductCategory="Software"))
+
+    def case(self, name: str, description: str, sub_id: str, line_ids: list[str], status: str | None,
+             price: str | None = "ok", **more: object) -> None:
+        matched = status not in (None, "unmatched")
+        defaults: dict[str, object] = dict(
+            expected_reason={"matched": "quantity_equal", "unmatched": "subscription_not_found",
+                             "unexplained": "no_evidence"}.get(status or ""),
+            expected_match_method=None if not line_ids else ("subscription_id" if matched else "none"),
+            kind="seat" if line_ids else None)
+        defaults.update(more)
+        self.cases.append(PlantedCase(name, description, sub_id.lower(), line_ids, status, price,
+                                      **defaults))  # type: ignore[arg-type]
+
+
+
+
+def prorate(price: str, start: date, end: date, frequency: str = "Monthly") -> str:
+    """Prorated unit price of a mid-cycle change: ROUNDDOWN(full x charged / full-cycle days, 2).
+
+    The full cycle is anchored at `end`, so scaling the result back lands within a cent.
+    """
+    cycle_start = add_months(end + timedelta(days=1), -12 if frequency == "Annual" else -1)
+    charged, full = (end - start).days + 1, (end - cycle_start).days + 1
+    return money((Decimal(price) * charged / full).quantize(Decimal("0.01"), rounding=ROUND_DOWN))

@@ -1,0 +1,69 @@
+"""What a stored run says about one line or subscription: indexed lookups, no run is loaded."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Any
+
+from recon_cli.errors import RunNotFound
+from recon_cli.records import EVIDENCE_FIELDS, LINE_FIELDS, MISSING_FIELDS, Confirmation, EvidenceRecord, Explanation
+from recon_cli.store.schema import LINE_KEY_SPAN, TABLES, find_run, quoted, rows
+
+_LINE_SELECT = f"SELECT id AS rowid, {quoted(f.name for f in TABLES['lines'])} FROM lines"
+# Lines of one subscription in one run: by the subscription index, plus lines the invoice lists
+# under another id that were matched on customer + product (line_aliases).
+_SUBSCRIPTION_LINES = (f"{_LINE_SELECT} WHERE sub_key = :key AND id BETWEEN :low AND :high UNION "
+                       f"{_LINE_SELECT} WHERE id IN (SELECT id FROM line_aliases WHERE sub_key = :key "
+                       'AND id BETWEEN :low AND :high) ORDER BY "row"')
+_MISSING_SELECT = f"SELECT {quoted(f.name for f in TABLES['missing'])} FROM missing"
+
+
+def find(conn: sqlite3.Connection, run_id: str, seq: int, query: str, whole: bool = False,
+         ) -> tuple[str | None, str, list[dict[str, Any]], list[dict[str, Any]]]:
+    """(line id if `query` is one, subscription lower-cased, lines, missing rows) it names.
+
+    `whole`: all the lines of a line's subscription rather than the one line.
+    """
+    query = query.strip()
+    span = {"low": seq * LINE_KEY_SPAN, "high": (seq + 1) * LINE_KEY_SPAN - 1}
+    row = re.fullmatch(r".+-(\d{1,9})", query)
+    lines = rows(conn.execute(f"{_LINE_SELECT} WHERE id = ?", (seq * LINE_KEY_SPAN + int(row[1]),))) if row else []
+    lines = [line for line in lines if line["line_id"].lower() == query.lower()]
+    if lines:
+        line_id = lines[0]["line_id"]
+        key = (lines[0]["matched_subscription_id"] or lines[0]["subscription_id"] or "").lower()
+        if whole and key:
+            lines = rows(conn.execute(_SUBSCRIPTION_LINES, {"key": key, **span}))
+        return line_id, key, lines, []
+    lines = rows(conn.execute(_SUBSCRIPTION_LINES, {"key": query.lower(), **span}))
+    missing = rows(conn.execute(f"{_MISSING_SELECT} WHERE run_id = ? AND subscription_id = ?", (run_id, query)))
+    if not lines and not missing:
+        raise RunNotFound(f"no line or subscription '{query}' in run {run_id}; give a line id such as "
+                          "G000123456-2 or a subscription id, or pick another run with --run")
+    return None, query.lower(), lines, missing
+
+
+def find_explanation(conn: sqlite3.Connection, query: str, run_id: str | None = None) -> Explanation:
+    """What a run (the newest by default) says about a line or subscription id, with its evidence.
+
+    Raises RunNotFound when there is no such run, or the id is neither a line nor a subscription in it.
+    """
+    run_id, period, invoice_file, _, seq = find_run(conn, run_id)
+    line_id, key, lines, missing = find(conn, run_id, seq, query)
+    named = list(dict.fromkeys(c for line in lines for c in (line["evidence"] or "").split(",") if c))
+    subscriptions = {s for line in lines for s in (line["subscription_id"], line["matched_subscription_id"])
+                     if s}
+    records = rows(conn.execute(f"SELECT {quoted(EVIDENCE_FIELDS)} FROM evidence WHERE run_id = ? AND "
+                                f"subscription_id IN ({', '.join('?' * len(subscriptions))})",
+                                (run_id, *subscriptions)))
+    evidence = {r["change_id"]: EvidenceRecord.model_validate(r) for r in records if r["change_id"] in named}
+    keys = sorted({key, *(s.lower() for s in subscriptions)})
+    found = rows(conn.execute(
+        f"SELECT * FROM confirmations WHERE subscription_id IN ({', '.join('?' * len(keys))})", keys))
+    return Explanation(
+        run_id=run_id, query=query, matched_by="line_id" if line_id else "subscription_id", period=period,
+        invoice_file=invoice_file, lines=[{name: line[name] for name in LINE_FIELDS} for line in lines],
+        evidence=[evidence[c] for c in named if c in evidence],
+        missing={name: missing[0][name] for name in MISSING_FIELDS} if missing else None,
+        confirmation=Confirmation.model_validate(found[0]) if found else None)

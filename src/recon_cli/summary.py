@@ -1,0 +1,73 @@
+"""The run's summary: counts and exact money figures per status and currency (PRODUCT.md §3 rule 10)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from recon_cli.frames import sum_by
+from recon_cli.models import RunSummary
+from recon_cli.price import seat_margins
+from recon_cli.records import NEEDS_PERSON, Reason, Status
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the summary records about the run itself, beside what its frames hold."""
+
+    run_id: str
+    period: str | None
+    invoice_file: str
+    subscriptions_file: str
+    changes_file: str | None
+    invoice_format: str
+    as_of: str | None
+    min_margin: str | None
+    subscription_count: int
+    change_count: int
+    has_change_log: bool
+    unknown_charge_types: list[str]
+    notes: list[str]
+    usage_check: dict[str, Any] | None = None
+
+
+def _amounts(totals: dict[str, Any], keep_zero: bool = True) -> dict[str, str]:
+    return {key: str(value) for key, value in sorted(totals.items()) if keep_zero or value != 0}
+
+
+def _counts(values: pd.Series) -> dict[str, int]:
+    return {str(k): int(v) for k, v in values.value_counts().sort_index().items()}
+
+
+def summarise(lines: pd.DataFrame, missing: pd.DataFrame, rejects: pd.DataFrame, facts: RunFacts) -> RunSummary:
+    """Counts and exact totals per status and currency, money at risk, margins, what needs a person."""
+    subtotal_by_status: dict[str, dict[str, str]] = {}
+    for key, amount in sorted(sum_by(lines, ["currency", "status"], "subtotal").items()):
+        currency, status = key.split("|", 1)
+        subtotal_by_status.setdefault(currency, {})[status] = str(amount)
+    unmatched = lines.loc[lines["status"] == Status.UNMATCHED.value]
+    needs = int(lines["status"].isin(NEEDS_PERSON).sum())
+    annual_revenue, margin_pct = seat_margins(lines)
+    return RunSummary(
+        run_id=facts.run_id, created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        period=facts.period, invoice_file=facts.invoice_file, subscriptions_file=facts.subscriptions_file,
+        changes_file=facts.changes_file, invoice_format=facts.invoice_format,
+        invoice_numbers=sorted(n for n in lines["invoice_number"].unique().tolist() if n),
+        as_of=facts.as_of, min_margin=facts.min_margin,
+        line_count=len(lines), subscription_count=facts.subscription_count, change_count=facts.change_count,
+        status_counts=_counts(lines["status"]), price_status_counts=_counts(lines["price_status"]),
+        kind_counts=_counts(lines["kind"]),
+        subtotal_by_status=subtotal_by_status,
+        subtotal_total=_amounts(sum_by(lines, ["currency"], "subtotal")),
+        unbilled_cost=_amounts(sum_by(unmatched, ["currency"], "subtotal")),
+        money_at_risk=_amounts(sum_by(lines, ["currency"], "money_at_risk"), keep_zero=False),
+        annual_revenue=annual_revenue, margin_pct=margin_pct, missing_count=len(missing),
+        missing_value=_amounts(sum_by(missing, ["currency"], "expected_amount")),
+        reject_count=len(rejects), has_change_log=facts.has_change_log,
+        needs_attention=needs + int((missing["reason"] != Reason.CONFIRMED.value).sum()),
+        unknown_charge_types=facts.unknown_charge_types, notes=facts.notes, usage_check=facts.usage_check,
+    )
