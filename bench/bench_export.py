@@ -103,7 +103,7 @@ def sample_result(folder: Path, share: float, seed: int = 7) -> ReconResult:
         subscriptions = Path(work) / "subscriptions.csv"
         with subscriptions.open("w", encoding="utf-8", newline="") as handle:
             csv.writer(handle, lineterminator="\n").writerows(rows)
-        return reconcile(RunInputs(invoice=folder / "invoice.csv", subscriptions=subscriptions,
+        return reconcile(RunInputs(invoices=(folder / "invoice.csv",), subscriptions=subscriptions,
                                    changes=folder / "changes.csv"), run_id="bench")
 
 

@@ -31,8 +31,8 @@ def _line(**values: object) -> dict[str, object]:
         product="Microsoft 365 Business Premium", product_id="CFQ7TTC0LCHC", sku_id="0002",
         charge_type="cycleCharge", kind="seat", billing_frequency="monthly",
         order_date="2026-10-01", charge_start="2026-10-01", charge_end="2026-10-31",
-        currency="USD", tax_total=D("0"), match_method="subscription_id", evidence=[],
-        explanation="", money_at_risk=D("0"), price_status="ok",
+        currency="USD", tax_total=D("0"), match_method="subscription_id", evidence=[], scheduled=[],
+        explanation="", money_at_risk=D("0"), price_status="ok", invoice_file="invoice.csv", needs_person=False,
     )
     base.update(values)
     return base
@@ -61,12 +61,13 @@ def tiny_result() -> ReconResult:
               status="unexplained", reason="no_evidence", provider_quantity=D("5"),
               subscription_quantity=D("4"), quantity_delta=D("1"), as_of="2026-10-01",
               unit_cost=D("30.00"), unit_price=D("25.00"), price_status="below_cost", margin_pct=D("-20.00"),
+              needs_person=True,
               subtotal=D("150.00"), total=D("150.00"), money_at_risk=D("30.00"),
               explanation="Provider has 5 seats as of 2026-10-01, subscription 4 (+1); "
                           "no change-log record explains it."),
         _line(line_id="G000123456-5", row=5, subscription_id="dddd-4", customer_name="Northwind",
               quantity=D("3"), billable_quantity=D("3"), status="unmatched", reason="subscription_not_found",
-              match_method="none", price_status="no_price", unit_cost=D("-5.00"),
+              match_method="none", price_status="no_price", unit_cost=D("-5.00"), needs_person=True,
               subtotal=D("-15.00"), total=D("-15.00"), money_at_risk=D("15.00"),
               explanation="Subscription dddd-4 is not in the subscription export: "
                           "this cost is never re-billed."),
@@ -76,8 +77,8 @@ def tiny_result() -> ReconResult:
     missing = pd.DataFrame(
         [dict(subscription_id="eeee-5", row=7, customer_id="cust-9", customer_name="Tailspin",
               product="Exchange Online (Plan 1)", quantity=D("8"), billing_frequency="monthly",
-              start_date="2025-03-14", unit_price=D("4.80"), currency="USD", expected_amount=D("38.40"),
-              reason="not_on_invoice",
+              start_date="2025-03-14", unit_price=D("4.80"), unit_cost=D("4.00"), currency="USD",
+              expected_cost=D("32.00"), expected_price=D("38.40"), needs_person=True, reason="not_on_invoice",
               explanation="Active monthly subscription with 8 seats is due in 2026-10 "
                           "but has no line on the invoice.")],
         columns=list(MISSING_FIELDS),
@@ -105,7 +106,8 @@ def tiny_result() -> ReconResult:
                                     "unexplained": "150.00", "unmatched": "-15.00"}},
         subtotal_total={"USD": "480.00"}, unbilled_cost={"USD": "-15.00"},
         money_at_risk={"USD": "45.00"}, missing_count=1, missing_value={"USD": "38.40"},
-        reject_count=1, needs_attention=3, has_change_log=True,
+        missing_cost={"USD": "32.00"}, reject_count=1, needs_attention=3, price_findings=1, needs_person=3,
+        has_change_log=True, invoice_files=["invoice.csv"], as_of="2026-11-25T23:59:59",
     )
     return ReconResult(lines=lines_frame, missing=missing, evidence=evidence, rejects=rejects,
                        summary=summary, invoice_raw=None)

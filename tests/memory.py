@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,11 @@ from recon_cli.formats.nce import NCE, NCE_HEADERS
 from recon_cli.formats.subscriptions import CHANGE_LOG, SUBSCRIPTIONS
 from recon_cli.load import RawTable
 from recon_cli.normalize import Typed, normalize_changes, normalize_invoice, normalize_subscriptions
+from recon_cli.options import parse_as_of
+
+# The run's as-of (PRODUCT.md §3 rule 5) of tests that do not set one: the end of 2 November 2026, after
+# every change-log record of the test months, so that no result depends on the day the tests run.
+RUN_AS_OF: datetime = parse_as_of("2026-11-02")
 
 
 def raw_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], file: str) -> RawTable:

@@ -52,7 +52,8 @@ def test_sample_month_needs_a_person(tmp_path: Path) -> None:
     code, _, _ = invoke("run", *SAMPLE_ARGS, "--json", str(out_json), "--quiet")
     assert code == ExitCode.NEEDS_ATTENTION
     data = json.loads(out_json.read_text())
-    assert list(data) == ["run_id", "period", "summary", "lines", "missing_subscriptions", "rejects"]
+    assert list(data) == ["run_id", "period", "as_of", "summary", "lines", "missing_subscriptions", "rejects",
+                          "warnings"]
     code, _, _ = invoke("run", *SAMPLE_ARGS, "--quiet", "--fail-on", "never")
     assert code == ExitCode.OK
 
@@ -232,3 +233,61 @@ def test_confirming_a_missing_subscription_stops_it_needing_a_person(tmp_path: P
     assert [(m["subscription_id"], m["reason"]) for m in missing] == [("elsewhere", "confirmed")]
     assert invoke("unconfirm", "elsewhere")[0] == ExitCode.OK
     assert invoke("run", *args)[0] == ExitCode.NEEDS_ATTENTION
+
+
+def test_two_invoices_are_one_month(tmp_path: Path) -> None:
+    """`recon run inv-usd.csv inv-eur.csv subs.csv`: one run, lines of both invoices with their own ids, and
+    missing checked against both (PRODUCT.md §1)."""
+    from builders import NCE_COLUMNS, SUBSCRIPTION_COLUMNS, write_csv
+
+    usd = write_csv(tmp_path / "inv-usd.csv", NCE_COLUMNS, [seat("s1", 5, invoice="G1")])
+    eur = write_csv(tmp_path / "inv-eur.csv", NCE_COLUMNS, [seat("s2", 3, invoice="G2", currency="EUR")])
+    subs = write_csv(tmp_path / "subs.csv", SUBSCRIPTION_COLUMNS, [
+        subscription("s1", 5), subscription("s2", 3, currency="EUR"), subscription("s3", 2, currency="GBP")])
+    code, out, _ = invoke("run", str(usd), str(eur), str(subs), "--json", "-", "--quiet")
+    data = json.loads(out)
+    assert code == ExitCode.OK
+    assert [(line["line_id"], line["currency"], line["status"]) for line in data["lines"]] == [
+        ("G1-2", "USD", "matched"), ("G2-2", "EUR", "matched")]
+    assert data["summary"]["invoice_files"] == [str(usd), str(eur)]
+    # The GBP subscription is in no invoice's currency: not checked, never reported missing.
+    assert data["missing_subscriptions"] == [] and data["summary"]["not_checked_other_currency"] == 1
+    assert invoke("explain", "G2-2")[0] == ExitCode.OK
+
+
+def test_the_same_invoice_twice_is_refused(tmp_path: Path) -> None:
+    """Two files whose line ids collide (one invoice given twice) exit 2 naming the line id."""
+    args = clean_month(tmp_path)
+    code, _, err = invoke("run", args[0], args[0], *args[1:])
+    assert code == ExitCode.BAD_INPUT and "G000000001-2" in err and "twice" in err
+
+
+def test_fail_on_unexplained_ignores_price_findings(tmp_path: Path) -> None:
+    """A below-cost line needs a person (needs_person) but the default --fail-on counts quantity findings only."""
+    paths = month(tmp_path, [seat("s1", 5, "10.00")], [subscription("s1", 5, "9.00")])
+    args = [str(paths["invoice"]), str(paths["subscriptions"]), "--json", "-", "--quiet"]
+    code, out, _ = invoke("run", *args)
+    line = json.loads(out)["lines"][0]
+    assert (code, line["status"], line["price_status"], line["needs_person"]) == (0, "matched", "below_cost", True)
+    assert invoke("run", *args, "--fail-on", "any")[0] == ExitCode.NEEDS_ATTENTION
+
+
+def test_confirming_what_needs_nothing_exits_two(tmp_path: Path) -> None:
+    """`recon confirm` of a matched line says it needs nothing and exits 2 (rule 9)."""
+    paths = month(tmp_path, [seat("s1", 5)], [subscription("s1", 5)])
+    invoke("run", str(paths["invoice"]), str(paths["subscriptions"]), "--quiet")
+    code, _, err = invoke("confirm", "G000000001-2", "--note", "fine")
+    assert code == ExitCode.BAD_INPUT and "needs nothing" in err
+
+
+def test_as_of_is_stored_with_the_run_and_defaults_to_today(tmp_path: Path) -> None:
+    """The run's as-of is the end of the day the run is made, unless --as-of gives one; the JSON carries it."""
+    from datetime import date
+
+    _, out, _ = invoke("run", *clean_month(tmp_path), "--json", "-", "--quiet")
+    assert json.loads(out)["as_of"] == f"{date.today().isoformat()}T23:59:59"
+    _, out, _ = invoke("run", *clean_month(tmp_path), "--json", "-", "--quiet", "--as-of", "2026-10-11")
+    data = json.loads(out)
+    # The +2 of 12 October is after the run's as-of: scheduled, not evidence, so the gap is unexplained.
+    assert (data["as_of"], data["lines"][0]["status"], data["lines"][0]["scheduled"]) == (
+        "2026-10-11T23:59:59", "unexplained", ["LCL-1"])

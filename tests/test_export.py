@@ -63,9 +63,10 @@ def invoice_raw() -> pd.DataFrame:
 
 
 def test_json_has_exactly_the_documented_top_level_keys(tiny_result: ReconResult) -> None:
-    """The document's keys are those of PRODUCT.md §4, in order."""
+    """The document's keys are those of PRODUCT.md §4 (v2), in order."""
     document = result_to_json(tiny_result)
-    assert list(document) == ["run_id", "period", "summary", "lines", "missing_subscriptions", "rejects"]
+    assert list(document) == ["run_id", "period", "as_of", "summary", "lines", "missing_subscriptions", "rejects",
+                              "warnings"]
     assert document["run_id"] == "20261125T020000Z-abcd"
     assert document["summary"]["status_counts"]["unexplained"] == 1
 
@@ -95,7 +96,7 @@ def test_json_missing_and_rejects_entries(tiny_result: ReconResult) -> None:
     missing = document["missing_subscriptions"][0]
     assert {"subscription_id", "customer_name", "product", "quantity", "reason"} <= set(missing)
     assert missing["quantity"] == "8"
-    assert missing["expected_amount"] == "38.40"
+    assert (missing["expected_cost"], missing["expected_price"], missing["needs_person"]) == ("32.00", "38.40", True)
     reject = document["rejects"][0]
     assert {k: reject[k] for k in ("file", "row", "column", "message")} == {
         "file": "invoice.csv", "row": 6, "column": "Quantity", "message": "expected a number, found 'abc'"}
@@ -253,7 +254,9 @@ def test_xlsx_text_never_becomes_a_formula(workbook: openpyxl.Workbook) -> None:
         sheet = workbook[name]
         formulas = [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
         assert formulas == []
-        customer = next(c for c in sheet[header_map(sheet)["Customer"]] if "HYPERLINK" in str(c.value))
+        column = header_map(sheet)["Customer"]
+        cells = [row[0] for row in sheet.iter_rows(min_col=column, max_col=column)]
+        customer = next(c for c in cells if "HYPERLINK" in str(c.value))
         assert customer.data_type == "s"
         assert customer.value == "'" + HYPERLINK
 
@@ -336,7 +339,8 @@ def test_xlsx_money_carries_its_currency(tiny_result: ReconResult, tmp_path: Pat
     formats = [lines.cell(row, columns["Subtotal"]).number_format for row in range(2, 6)]
     assert formats == ['#,##0.00 "USD"', '#,##0.00 "EUR"', '#,##0.00 "USD"', xlsx_cells.MONEY_FORMAT]
     assert lines.cell(3, columns["Unit price"]).number_format == '#,##0.00 "EUR"'
-    assert book["Missing"]["K2"].number_format == '#,##0.00 "USD"'
+    missing = book["Missing"]
+    assert missing.cell(2, header_map(missing)["Expected price"]).number_format == '#,##0.00 "USD"'
     exceptions = book["Exceptions"]
     assert exceptions.cell(2, header_map(exceptions)["At risk"]).number_format == '#,##0.00 "USD"'
     risk = next(row for row in book["Summary"].iter_rows() if row[0].value == "Money at risk")

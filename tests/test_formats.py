@@ -51,7 +51,7 @@ def subs_file(tmp_path: Path, *rows: dict[str, Any]) -> Path:
 def test_legacy_sample_is_detected_and_matched_on_the_syndication_number(tmp_path: Path) -> None:
     """Microsoft's legacy rows: the subscription is SyndicationPartnerSubscriptionNumber, ids use the file stem."""
     subs = subs_file(tmp_path, subscription(LEGACY_SUB_1.lower(), 3), subscription(LEGACY_SUB_2, 2))
-    result = reconcile(RunInputs(invoice=LEGACY_SAMPLE, subscriptions=subs), run_id="t")
+    result = reconcile(RunInputs(invoices=(LEGACY_SAMPLE,), subscriptions=subs), run_id="t")
     lines = result.lines
     assert result.summary.invoice_format == "legacy" and result.rejects.empty
     assert lines["subscription_id"].tolist() == [LEGACY_SUB_1, LEGACY_SUB_2]
@@ -94,7 +94,7 @@ def test_legacy_cancellation_and_prorates(tmp_path: Path) -> None:
             legacy_row("sub-b", "Mystery fee", 4, "1", "2/15/2019 0:00")]
     invoice = write_csv(tmp_path / "D000123.csv", columns, rows)
     subs = subs_file(tmp_path, subscription("sub-a", 0, currency="EUR"), subscription("sub-b", 4, currency="EUR"))
-    result = reconcile(RunInputs(invoice=invoice, subscriptions=subs, invoice_format="legacy"), run_id="t")
+    result = reconcile(RunInputs(invoices=(invoice,), subscriptions=subs, invoice_format="legacy"), run_id="t")
     assert result.lines["provider_quantity"].tolist() == [D(0), D(0), D(4), D(4)]
     assert result.lines["status"].tolist() == ["matched"] * 4
     assert result.lines["line_id"].tolist()[0] == "D000123-2"
@@ -145,7 +145,7 @@ def test_xlsx_copy_reads_like_the_csv_and_reports_excel_damage(tmp_path: Path) -
                     Subtotal=float(line["Subtotal"]), OrderDate=pd.Timestamp("2026-10-05").to_pydatetime())
         rows.append([line.get(c) for c in NCE_COLUMNS])
     invoice = write_xlsx(tmp_path / "invoice.xlsx", NCE_COLUMNS, rows)
-    result = reconcile(RunInputs(invoice=invoice, subscriptions=subs_file(
+    result = reconcile(RunInputs(invoices=(invoice,), subscriptions=subs_file(
         tmp_path, subscription("s1", 5), subscription("s2", 3))), run_id="t")
     assert result.lines["status"].tolist() == ["matched", "matched"]
     assert result.lines["subtotal"].tolist() == [D("62.5"), D("30")]
@@ -159,7 +159,7 @@ def test_csv_saved_from_excel_with_scientific_ids_is_reported(tmp_path: Path) ->
     """A CSV re-saved by Excel ('5.69142E+17', '569142413664018000') loads, with a note per column."""
     lines = [seat("s1", 5, OrderId="5.69142E+17", AlternateId="569142413664018000", SkuId="1")]
     invoice = write_csv(tmp_path / "invoice.csv", NCE_COLUMNS, lines)
-    result = reconcile(RunInputs(invoice=invoice, subscriptions=subs_file(tmp_path, subscription("s1", 5))),
+    result = reconcile(RunInputs(invoices=(invoice,), subscriptions=subs_file(tmp_path, subscription("s1", 5))),
                        run_id="t")
     assert len(result.lines) == 1
     assert [n.split(": column ")[1].split(" ")[0] for n in result.summary.notes] == ["'SkuId'", "'OrderId'",
@@ -232,7 +232,7 @@ def test_unknown_charge_types_are_kept_and_reported(tmp_path: Path) -> None:
     """A ChargeType no document lists stays on its line and is named in the summary."""
     invoice = write_csv(tmp_path / "invoice.csv", NCE_COLUMNS,
                         [seat("s1", 5), seat("s1", 5, charge_type="priceAdjustment", subtotal="-1.00")])
-    result = reconcile(RunInputs(invoice=invoice, subscriptions=subs_file(tmp_path, subscription("s1", 5))),
+    result = reconcile(RunInputs(invoices=(invoice,), subscriptions=subs_file(tmp_path, subscription("s1", 5))),
                        run_id="t")
     assert len(result.lines) == 2 and result.summary.unknown_charge_types == ["priceAdjustment"]
 
@@ -251,7 +251,7 @@ def test_built_in_distributor_profiles_are_detected(tmp_path: Path) -> None:
         writer.writerow(PAX8_HEADER)
         writer.writerow(["INV-7", "Contoso", "s1", "M365 Business Basic", "5", "6.00", "30.00", "2026-10-01",
                          "2026-10-31", "USD", "Monthly", "Subscription"])
-    result = reconcile(RunInputs(invoice=invoice, subscriptions=subs_file(tmp_path, subscription("s1", 5))),
+    result = reconcile(RunInputs(invoices=(invoice,), subscriptions=subs_file(tmp_path, subscription("s1", 5))),
                        run_id="t")
     assert result.summary.invoice_format == "pax8"
     assert result.lines[["line_id", "status", "kind", "subtotal", "provider_quantity"]].to_numpy().tolist() == [
@@ -387,7 +387,7 @@ def test_connectwise_additions_and_autotask_adjustments_are_read(tmp_path: Path)
                     "s9,M365,2,12.00,10.00,2025-10-05,2026-09-30\n")
     changes = tmp_path / "adjustments.csv"
     changes.write_text("id,Subscription ID,effectiveDate,unitChange\nADJ-1,s1,2026-10-20,2\n")
-    result = reconcile(RunInputs(invoice=invoice, subscriptions=subs, changes=changes), run_id="t")
+    result = reconcile(RunInputs(invoices=(invoice,), subscriptions=subs, changes=changes), run_id="t")
     assert result.lines["status"].tolist() == ["explained", "unmatched"]
     assert result.missing.empty  # s9 was cancelled: not expected on the invoice
 
@@ -403,16 +403,17 @@ def test_one_workbook_holds_subscriptions_and_change_log(tmp_path: Path) -> None
     subs = workbook.create_sheet("Subscriptions")
     subs.append(SUBSCRIPTION_COLUMNS)
     subs.append([subscription("s1", 12).get(c) for c in SUBSCRIPTION_COLUMNS])
-    subs.append([subscription("S1", 3).get(c) for c in SUBSCRIPTION_COLUMNS])
+    subs.append([subscription("s2", "three").get(c) for c in SUBSCRIPTION_COLUMNS])
     lcl = workbook.create_sheet("License Change Logs")
     lcl.append(CHANGE_COLUMNS)
     lcl.append([change("LCL-1", "s1", "2026-10-12", "+2").get(c) for c in CHANGE_COLUMNS])
     workbook.save(tmp_path / "billing.xlsx")
-    result = reconcile(RunInputs(invoice=invoice, subscriptions=tmp_path / "billing.xlsx"), run_id="t")
+    result = reconcile(RunInputs(invoices=(invoice,), subscriptions=tmp_path / "billing.xlsx"), run_id="t")
     assert result.lines["status"].tolist() == ["explained"]
     assert result.summary.change_count == 1
+    # v2: a repeated id would add up (rule 4), so the sheet's reject is an unreadable quantity.
     assert result.rejects[["file", "row", "code"]].to_numpy().tolist() == [
-        ["billing.xlsx", 3, "duplicate_subscription"]]
+        ["billing.xlsx [Subscriptions]", 3, "not_a_number"]]
 
 
 def test_separate_change_log_workbook_uses_its_change_sheet(tmp_path: Path) -> None:
@@ -427,6 +428,6 @@ def test_separate_change_log_workbook_uses_its_change_sheet(tmp_path: Path) -> N
     log.append(CHANGE_COLUMNS)
     log.append([change("LCL-1", "s1", "2026-10-12", "+2").get(c) for c in CHANGE_COLUMNS])
     workbook.save(tmp_path / "log.xlsx")
-    result = reconcile(RunInputs(invoice=invoice, subscriptions=subs_file(tmp_path, subscription("s1", 12)),
+    result = reconcile(RunInputs(invoices=(invoice,), subscriptions=subs_file(tmp_path, subscription("s1", 12)),
                                  changes=tmp_path / "log.xlsx"), run_id="t")
     assert result.lines["status"].tolist() == ["explained"]

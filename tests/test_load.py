@@ -26,7 +26,7 @@ needs_samples = pytest.mark.skipif(not MS_DOCS_NCE.exists(), reason="shared/ sam
 def test_microsoft_documentation_rows_all_load_with_their_subtotals(tmp_path: Path) -> None:
     """Every row of Microsoft's documentation sample comes out, with its subtotal, and nothing is rejected."""
     subs = write_csv(tmp_path / "subs.csv", SUBSCRIPTION_COLUMNS, [subscription("none", 1)])
-    result = reconcile(RunInputs(invoice=MS_DOCS_NCE, subscriptions=subs), run_id="t")
+    result = reconcile(RunInputs(invoices=(MS_DOCS_NCE,), subscriptions=subs), run_id="t")
     with MS_DOCS_NCE.open(encoding="utf-8-sig", newline="") as handle:
         source = list(csv.DictReader(handle))
     assert len(result.lines) == len(source) == 8
@@ -71,7 +71,7 @@ def test_bad_cells_are_rejected_with_row_and_column(tmp_path: Path) -> None:
     """A row with Quantity 'abc' is rejected with file, row, column and what was expected."""
     paths = month(tmp_path, [seat("s1", 5), seat("s1", 5, Quantity="abc"), seat("s1", 5, OrderDate="31/31/2026")],
                   [subscription("s1", 5), subscription("s2", "many")])
-    result = reconcile(RunInputs(invoice=paths["invoice"], subscriptions=paths["subscriptions"]), run_id="t")
+    result = reconcile(RunInputs(invoices=(paths["invoice"],), subscriptions=paths["subscriptions"]), run_id="t")
     assert result.lines["row"].tolist() == [2]
     rejects = result.rejects.sort_values(["file", "row"]).to_dict("records")
     assert [(r["file"], r["row"], r["column"], r["code"]) for r in rejects] == [
@@ -80,12 +80,22 @@ def test_bad_cells_are_rejected_with_row_and_column(tmp_path: Path) -> None:
     assert "expected a number" in rejects[0]["message"] and "'abc'" in rejects[0]["message"]
 
 
-def test_duplicate_subscription_ids_never_multiply_lines(tmp_path: Path) -> None:
-    """A repeated subscription id is rejected; the invoice line is matched once."""
-    paths = month(tmp_path, [seat("s1", 5)], [subscription("s1", 5), subscription("S1", 6)])
-    result = reconcile(RunInputs(invoice=paths["invoice"], subscriptions=paths["subscriptions"]), run_id="t")
+def test_rows_sharing_a_subscription_id_add_up_with_a_note(tmp_path: Path) -> None:
+    """PRODUCT.md v2 rule 4: export rows with one subscription id (one subscription split over agreement
+    lines) add up, with a note; the invoice line is matched once. 3 + 2 = the 5 seats billed."""
+    paths = month(tmp_path, [seat("s1", 5)], [subscription("s1", 3), subscription("S1", 2)])
+    result = reconcile(RunInputs(invoices=(paths["invoice"],), subscriptions=paths["subscriptions"]), run_id="t")
     assert len(result.lines) == 1 and result.lines["status"].iloc[0] == "matched"
-    assert result.rejects["code"].tolist() == ["duplicate_subscription"]
+    assert result.lines["subscription_quantity"].iloc[0] == 5
+    assert result.rejects.empty
+    assert any("share 1 subscription id" in note and "added up" in note for note in result.summary.notes)
+
+
+def test_a_cancelled_row_adds_no_seats(tmp_path: Path) -> None:
+    """Rule 4: a cancelled row of a split subscription is 0 seats in force; 5 active + 4 cancelled = 5."""
+    paths = month(tmp_path, [seat("s1", 5)], [subscription("s1", 5), subscription("s1", 4, status="Cancelled")])
+    result = reconcile(RunInputs(invoices=(paths["invoice"],), subscriptions=paths["subscriptions"]), run_id="t")
+    assert (result.lines["status"].iloc[0], result.lines["subscription_quantity"].iloc[0]) == ("matched", 5)
 
 
 def test_blank_rows_keep_spreadsheet_row_numbers(tmp_path: Path) -> None:
@@ -118,7 +128,7 @@ def test_missing_required_column_lists_the_columns(tmp_path: Path) -> None:
     subs = tmp_path / "subs.csv"
     subs.write_text("subscription_id,customer_name\ns1,Contoso\n")
     with pytest.raises(InputError, match=r"'quantity' not found; the columns are: subscription_id, customer_name"):
-        reconcile(RunInputs(invoice=paths["invoice"], subscriptions=subs), run_id="t")
+        reconcile(RunInputs(invoices=(paths["invoice"],), subscriptions=subs), run_id="t")
 
 
 def test_legacy_export_is_named_when_refused(tmp_path: Path) -> None:
@@ -135,7 +145,7 @@ def test_change_log_with_old_and_new_quantity(tmp_path: Path) -> None:
     changes = tmp_path / "changes.csv"
     changes.write_text("Change ID,Subscription,Effective Date,Old Quantity,New Quantity,Provisioning Status\n"
                        "LCL-1,s1,2026-10-12T09:30:00,10,12,Provisioned\n")
-    result = reconcile(RunInputs(invoice=paths["invoice"], subscriptions=paths["subscriptions"],
+    result = reconcile(RunInputs(invoices=(paths["invoice"],), subscriptions=paths["subscriptions"],
                                  changes=changes), run_id="t")
     assert result.lines["status"].tolist() == ["explained"]
     assert result.evidence["quantity_delta"].tolist() == ["+2"]
@@ -147,7 +157,7 @@ def test_work365_display_names_are_aliases(tmp_path: Path) -> None:
     subs = tmp_path / "subs.csv"
     subs.write_text('Subscription ID,Customer,Product,Quantity,Selling Price,Billing Frequency\n'
                     's1,Contoso,M365,"1,200",12.00,Monthly\n')
-    result = reconcile(RunInputs(invoice=paths["invoice"], subscriptions=subs), run_id="t")
+    result = reconcile(RunInputs(invoices=(paths["invoice"],), subscriptions=subs), run_id="t")
     assert result.lines["status"].tolist() == ["matched"]
     assert result.lines["unit_price"].tolist() == [Decimal("12.00")]
 

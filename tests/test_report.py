@@ -81,7 +81,7 @@ def test_run_report_golden(tiny_result: ReconResult) -> None:
 def sample_run(monkeypatch: pytest.MonkeyPatch) -> ReconResult:
     """A real reconcile() of sample_data/ with a fixed run id, its paths relative to the repo."""
     monkeypatch.chdir(ROOT)
-    inputs = RunInputs(invoice=Path("sample_data/invoice.csv"), subscriptions=Path("sample_data/subscriptions.csv"),
+    inputs = RunInputs(invoices=(Path("sample_data/invoice.csv"),), subscriptions=Path("sample_data/subscriptions.csv"),
                        changes=Path("sample_data/changes.csv"), min_margin=Decimal("10"))
     return reconcile(inputs, run_id="golden")
 
@@ -151,7 +151,7 @@ def test_run_report_groups_lines_by_subscription(tiny_result: ReconResult) -> No
     result = dataclasses.replace(tiny_result, lines=pd.concat([lines, extra], ignore_index=True))
     text = render(run_report(result, SAVED))
     assert "3 lines on 2 subscriptions" in text
-    assert "G000123456-4 (+1 line)  unexplained  35.00 USD at risk" in text
+    assert "G000123456-4 (+1 line)  unexplained · below_cost  35.00 USD at risk" in text
 
 
 def test_run_report_keeps_input_text_literal(tiny_result: ReconResult) -> None:

@@ -19,7 +19,7 @@ D = Decimal
 def run(tmp_path: Path, invoice: list[dict[str, Any]], subs: list[dict[str, Any]],
         changes: list[dict[str, Any]] | None = None, **options: Any) -> ReconResult:
     paths = month(tmp_path, invoice, subs, changes)
-    return reconcile(RunInputs(invoice=paths["invoice"], subscriptions=paths["subscriptions"],
+    return reconcile(RunInputs(invoices=(paths["invoice"],), subscriptions=paths["subscriptions"],
                                changes=paths["changes"], **options), run_id="test")
 
 
@@ -246,12 +246,17 @@ def test_confirmation_applies_while_quantities_hold(tmp_path: Path) -> None:
     from recon_cli.records import Confirmation
 
     paths = month(tmp_path, [seat("s1", 9)], [subscription("s1", 7)])
+    # v2 rule 9: a confirmation also records the provider unit cost and the unit price it accepted.
     held = Confirmation(subscription_id="S1", provider_quantity="9", subscription_quantity="7", note="agreed",
-                        confirmed_by="ana", confirmed_at="2026-11-02T10:00:00Z", run_id="r1")
-    inputs = RunInputs(invoice=paths["invoice"], subscriptions=paths["subscriptions"])
+                        confirmed_by="ana", confirmed_at="2026-11-02T10:00:00Z", run_id="r1", unit_cost="10.00",
+                        unit_price="12.00")
+    inputs = RunInputs(invoices=(paths["invoice"],), subscriptions=paths["subscriptions"])
     assert reconcile(inputs, [held], run_id="x").lines["status"].tolist() == ["confirmed"]
     lapsed = held.model_copy(update={"subscription_quantity": "8"})
     assert reconcile(inputs, [lapsed], run_id="x").lines["status"].tolist() == ["unexplained"]
+    repriced = reconcile(inputs, [held.model_copy(update={"unit_price": "11.00"})], run_id="x").lines.iloc[0]
+    assert repriced["status"] == "unexplained"
+    assert "no longer applies: the unit price was 11.00 and is now 12.00" in repriced["explanation"]
 
 
 def test_seat_margin_is_weighted_by_yearly_sales(tmp_path: Path) -> None:

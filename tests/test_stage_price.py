@@ -138,11 +138,12 @@ def test_latest_charged_seat_line_sets_the_cost() -> None:
     assert got == [(D("11.00"), "cost_changed", D("8.33"))]
 
 
-@memory.src_bug("PRODUCT.md §3 rule 8 — a prorated line is scaled before rounding and rounded once, and a full-cycle "
-                "line on the invoice is preferred; provider_unit_cost rounds down first, then scales the latest line")
 @pytest.mark.parametrize("with_full_cycle_line", [False, True], ids=["prorated-only", "with-B1"])
 def test_business_standard_add_seat_line_costs_10_08(with_full_cycle_line: bool) -> None:
-    """Partner Center row B3 (12 seats, EUP 9.408 for 28 of 30 days): 9.408 × 30 / 28 = 10.08, B1's full price."""
+    """Partner Center row B3 (12 seats, EUP 9.408 for 28 of 30 days): 9.408 × 30 / 28 = 10.08, B1's full price.
+
+    PRODUCT.md §3 rule 8 (v2): a prorated line is scaled before rounding and rounded once; the full-cycle line B1
+    is preferred when the invoice has it."""
     b3 = seat("s1", 12, "9.408", charge_type="addQuantity", order="6/20/2021", start="6/20/2021", end="7/17/2021",
               subtotal="112.89", currency="EUR")
     b1 = seat("s1", 10, "10.08", charge_type="new", order="6/18/2021", start="6/18/2021", end="7/17/2021",
@@ -152,14 +153,51 @@ def test_business_standard_add_seat_line_costs_10_08(with_full_cycle_line: bool)
     assert got[0][0] == D("10.08")
 
 
-@memory.src_bug("PRODUCT.md §3 rule 8 — a prorated cost is compared within 0.01 × (full-cycle days ÷ charged "
-                "days); COST_TOLERANCE is a flat 0.01")
 def test_one_day_prorated_line_is_compared_within_a_scaled_tolerance() -> None:
-    """A 1-of-31-days line at EUP 0.39 (12.00 / 31 = 0.387, rounded) scales to 12.09: within 0.01 × 31 of 12.00."""
+    """PRODUCT.md §3 rule 8 (v2): a 1-of-31-days line at EUP 0.39 (12.00 / 31 = 0.387, rounded) scales to 12.09:
+    within 0.01 × 31 = 0.31 of 12.00, so ok, not cost_changed."""
     invoice = [seat("s1", 1, "0.39", charge_type="addQuantity", order="11/4/2026", start="11/4/2026",
                     end="11/4/2026")]
     got = checked(invoice, [subscription("s1", 1, "15.00", unit_cost="12.00")])
-    assert got[0][1] == "ok"
+    assert got[0][:2] == (D("12.09"), "ok")
+
+
+def test_one_day_prorated_line_beyond_the_scaled_tolerance_is_cost_changed() -> None:
+    """PRODUCT.md §3 rule 8 (v2): EUP 0.45 for 1 of 31 days scales to 13.95, 1.95 from 12.00: beyond 0.31."""
+    invoice = [seat("s1", 1, "0.45", charge_type="addQuantity", order="11/4/2026", start="11/4/2026",
+                    end="11/4/2026")]
+    got = checked(invoice, [subscription("s1", 1, "15.00", unit_cost="12.00")])
+    assert got[0][:2] == (D("13.95"), "cost_changed")
+
+
+@pytest.mark.parametrize(("scale", "status"), [(D(1), "cost_changed"), (D(31), "ok"), (D(5), "cost_changed")])
+def test_cost_tolerance_grows_with_the_scale(scale: Decimal, status: str) -> None:
+    """PRODUCT.md §3 rule 8 (v2): 12.09 vs an expected 12.00 is 0.09 away: beyond 0.01 × 1 and 0.01 × 5,
+    within 0.01 × 31."""
+    assert price.price_status(D("12.09"), D("15.00"), D("12.00"), 1, 1, False, None, scale)[0] == status
+
+
+@pytest.mark.parametrize(("effective", "rate", "scale", "cost"), [
+    ("9.408", "1", D(30) / D(28), "10.08"),       # Partner Center B3: 10.08 exactly
+    ("5.0025", "1", D(2), "10.01"),               # 10.005: rounded once, half up (ROUNDDOWN first would give 10.00)
+    ("5.16", "1", D(31) / D(16), "10.00"),        # 9.9975
+    ("4.50", "1.1", D(2), "9.90"),                # the exchange rate applies before rounding too
+])
+def test_prorated_unit_cost_is_scaled_before_it_is_rounded_once(effective: str, rate: str, scale: Decimal,
+                                                                 cost: str) -> None:
+    """PRODUCT.md §3 rule 8 (v2): EffectiveUnitPrice × PCToBCExchangeRate × full/charged days, rounded half up once."""
+    assert price.provider_unit_cost(D(effective), D(rate), scale) == D(cost)
+
+
+def test_full_cycle_line_is_preferred_to_a_later_prorated_line() -> None:
+    """PRODUCT.md §3 rule 8 (v2): a full month at 10.00 (5 Oct) sets the cost although a later prorated seat add
+    (20 Oct, 5.50 for 16 of 31 days, 10.66 scaled) comes after it, in either row order."""
+    full = seat("s1", 4, "10.00")
+    prorated = seat("s1", 5, "5.50", charge_type="addQuantity", order="10/20/2026", start="10/20/2026",
+                    end="11/4/2026")
+    for invoice in ([full, prorated], [prorated, full]):
+        assert checked(invoice, [subscription("s1", 5, "12.00", unit_cost="10.00")]) == [
+            (D("10.00"), "ok", D("16.67"))]
 
 
 # --- per line --------------------------------------------------------------------------------------
@@ -175,13 +213,16 @@ def test_price_lines_per_seat_line() -> None:
     assert prices.margin_pct.tolist() == [D("16.67"), None, None, None]
 
 
-@memory.src_bug("PRODUCT.md §3 rule 8 — usage and one-time lines are `not_applicable`; line_price_status gives "
-                "them ok / no_price and PriceStatus has no such value")
 def test_usage_and_one_time_lines_are_not_applicable() -> None:
-    """A usage line and a one-time line of a priced subscription have price status not_applicable."""
-    invoice = [usage("s1", "3.00"), seat("s1", 1, "50.00", frequency="", TermAndBillingCycle="")]
-    prices = price.price_lines(lines_of(invoice, [subscription("s1", 2, "12.00")]), None)
-    assert list(prices.price_status) == ["not_applicable", "not_applicable"]
+    """PRODUCT.md §3 rule 8 (v2): a usage line and a one-time line have price status not_applicable (v1: ok or
+    no_price), whether their subscription has a price, has none, or is not in the export; none has a unit cost."""
+    invoice = [usage("s1", "3.00"), seat("s1", 1, "50.00", frequency="", TermAndBillingCycle=""),
+               usage("s2", "3.00"), usage("s9", "3.00", CustomerId="c-9")]
+    lines = lines_of(invoice, [subscription("s1", 2, "12.00"), subscription("s2", 2, "")])
+    assert lines["kind"].tolist() == ["usage", "one_time", "usage", "usage"]
+    prices = price.price_lines(lines, None)
+    assert list(prices.price_status) == ["not_applicable"] * 4
+    assert prices.unit_cost.tolist() == [None] * 4
 
 
 def test_seat_margins_weighted_by_yearly_sales() -> None:

@@ -143,7 +143,7 @@ def test_explain_missing_subscription(saved: sqlite3.Connection) -> None:
     assert found.lines == []
     assert found.missing is not None
     assert found.missing["reason"] == "not_on_invoice"
-    assert found.missing["expected_amount"] == "38.40"
+    assert (found.missing["expected_cost"], found.missing["expected_price"]) == ("32.00", "38.40")
 
 
 def test_explain_unknown_id(saved: sqlite3.Connection) -> None:
@@ -223,7 +223,8 @@ def test_confirm_unmatched_keys_on_invoice_subscription(saved: sqlite3.Connectio
     summary = store.load_summary(saved)
     assert "unmatched" not in summary.status_counts
     assert "unmatched" not in summary.subtotal_by_status["USD"]
-    assert summary.money_at_risk == {"USD": "30.00"}
+    # v2 rule 9: accepting an unmatched cost does not bill it: it stays at risk.
+    assert summary.money_at_risk == {"USD": "45.00"}
 
 
 def test_confirm_missing_subscription(saved: sqlite3.Connection) -> None:

@@ -357,7 +357,7 @@ def test_a_messy_month_reconciles_end_to_end(tmp_path: Path) -> None:
     subs = write_text(tmp_path / "subs.csv", [["Subscription ID", "Customer", "Quantity", "Selling Price"],
                                               ["s1", "Société", "1.200", "5,00"], ["S2", "Zoë", "3", "5,00"]],
                       delimiter=";", encoding="cp1252")
-    result = reconcile(RunInputs(invoice=invoice, subscriptions=subs), run_id="t")
+    result = reconcile(RunInputs(invoices=(invoice,), subscriptions=subs), run_id="t")
     assert result.lines["status"].tolist() == ["matched", "matched"]
     assert result.lines["unit_price"].tolist() == [D("5.00"), D("5.00")]
     assert any("repeated header" in n for n in result.summary.notes)

@@ -51,7 +51,7 @@ def write_dru(tmp_path: Path, rows: list[dict[str, Any]]) -> Path:
 def run_month(tmp_path: Path, invoice: list[dict[str, Any]], dru: list[dict[str, Any]]) -> Any:
     paths = month(tmp_path, invoice, [subscription(SUB_A, 10), subscription(SUB_B, 1)])
     assert paths["invoice"] is not None and paths["subscriptions"] is not None
-    return reconcile(RunInputs(invoice=paths["invoice"], subscriptions=paths["subscriptions"],
+    return reconcile(RunInputs(invoices=(paths["invoice"],), subscriptions=paths["subscriptions"],
                                usage=write_dru(tmp_path, dru)))
 
 

@@ -6,7 +6,7 @@ cost and margin, money its share of the money at risk. Nothing is computed here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from recon_cli.frames import date_column
 from recon_cli.records import LINE_FIELDS, MISSING_FIELDS, Reason
@@ -18,14 +18,15 @@ if TYPE_CHECKING:
     from recon_cli.price import LinePrices
 
 
-def result_lines(lines: pd.DataFrame, verdicts: Verdicts, prices: LinePrices, money_at_risk: pd.Series
-                 ) -> pd.DataFrame:
+def result_lines(lines: pd.DataFrame, verdicts: Verdicts, prices: LinePrices, money_at_risk: pd.Series,
+                 needs_person: pd.Series) -> pd.DataFrame:
     """One output row per invoice line with the catalogue's line fields (PRODUCT.md §4)."""
     import pandas as pd
 
     matched = (lines["sub_key"] != "").to_numpy()
     columns = {
         "line_id": lines["line_id"], "row": lines["row"], "invoice_number": lines["invoice_number"],
+        "invoice_file": lines["invoice_file"], "needs_person": needs_person,
         "customer_name": lines["customer_name"], "customer_id": lines["customer_id"],
         "subscription_id": lines["subscription_id"], "product": lines["product"],
         "product_id": lines["product_id"], "sku_id": lines["sku_id"], "charge_type": lines["charge_type"],
@@ -40,7 +41,7 @@ def result_lines(lines: pd.DataFrame, verdicts: Verdicts, prices: LinePrices, mo
         "unit_cost": prices.unit_cost, "unit_price": lines["unit_price"].astype(object).where(matched, None),
         "margin_pct": prices.margin_pct, "subtotal": lines["subtotal"], "tax_total": lines["tax_total"],
         "total": lines["total"], "currency": lines["currency"], "money_at_risk": money_at_risk,
-        "explanation": verdicts.explanation, "evidence": verdicts.evidence,
+        "explanation": verdicts.explanation, "evidence": verdicts.evidence, "scheduled": verdicts.scheduled,
     }
     return pd.DataFrame({name: columns[name] for name in LINE_FIELDS}).reset_index(drop=True)
 
@@ -49,14 +50,21 @@ def missing_frame(missing: pd.DataFrame, explanations: pd.Series, default_curren
     """The missing subscriptions with the catalogue's missing fields (rule 7)."""
     import pandas as pd
 
-    expected = [q * p if p is not None else None for q, p in zip(missing["quantity"], missing["unit_price"],
-                                                                  strict=True)]
+    quantity = missing["quantity_in_force"]
     columns = {
         "subscription_id": missing["subscription_id"], "row": missing["row"],
         "customer_id": missing["customer_id"], "customer_name": missing["customer_name"],
-        "product": missing["product"], "quantity": missing["quantity"], "billing_frequency": missing["frequency"],
+        "product": missing["product"], "quantity": quantity, "billing_frequency": missing["frequency"],
         "start_date": date_column(missing["start_date"]), "unit_price": missing["unit_price"],
+        "unit_cost": missing["unit_cost"],
         "currency": missing["currency"].where(missing["currency"] != "", default_currency),
-        "expected_amount": expected, "reason": Reason.NOT_ON_INVOICE.value, "explanation": explanations,
+        "expected_cost": _times(quantity, missing["unit_cost"]),
+        "expected_price": _times(quantity, missing["unit_price"]),
+        "needs_person": True, "reason": Reason.NOT_ON_INVOICE.value, "explanation": explanations,
     }
     return pd.DataFrame({name: columns[name] for name in MISSING_FIELDS}).reset_index(drop=True)
+
+
+def _times(quantity: pd.Series, amount: pd.Series) -> list[Any]:
+    """quantity x amount per row, None where the amount is not known."""
+    return [q * a if a is not None and a == a else None for q, a in zip(quantity, amount, strict=True)]

@@ -37,7 +37,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @cli.command()
 @click.option("--config", type=FILE, is_eager=True, expose_value=False, callback=read_config,
               help="recon.toml with defaults for these options (default ./recon.toml if present).")
-@click.argument("invoice", type=click.Path(path_type=Path, exists=True))
+@click.argument("invoices", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
 @click.argument("subscriptions", type=FILE)
 @click.option("--changes", type=FILE, help="Licence change log (CSV or XLSX).")
 @click.option("--usage", type=FILE, help="Daily-rated usage file (NCE) to check the invoice's usage lines against.")
@@ -47,25 +47,27 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="Day/month order of slashed dates when a file's values do not tell (default: decided per file).")
 @click.option("--period", type=Parsed("YYYY-MM", parse_period),
               help="Billing period (default: the month most seat charges start).")
-@click.option("--as-of", type=Parsed("DATE", parse_as_of), help="Ignore change-log records effective after it.")
+@click.option("--as-of", type=Parsed("DATE", parse_as_of),
+              help="Change-log records effective after this date are scheduled, not evidence (default: today).")
 @click.option("--min-margin", type=Parsed("PCT", parse_percent), help="Flag margins under this percent (low_margin).")
 @output_options
 @click.option("--fail-on", type=click.Choice([f.value for f in FailOn]), default=FailOn.UNEXPLAINED.value,
               help="What makes the exit code 1 (default: unexplained).")
 @store_option
 @click.option("--quiet", "-q", is_flag=True, help="No terminal report; errors only.")
-def run(invoice: Path, subscriptions: Path, changes: Path | None, usage: Path | None, invoice_format: Any,
+def run(invoices: tuple[Path, ...], subscriptions: Path, changes: Path | None, usage: Path | None, invoice_format: Any,
         date_format: str | None, period: str | None, as_of: datetime | None, min_margin: Decimal | None,
         xlsx_path: Path | None, csv_path: Path | None, json_target: str | None, fail_on: str,
         store: Path | None, quiet: bool) -> None:
-    """Reconcile INVOICE (provider export) against SUBSCRIPTIONS (your billing export).
+    """Reconcile the month's INVOICES (provider exports, one per billing currency) against SUBSCRIPTIONS.
 
-    INVOICE may be a CSV in any encoding or delimiter, an .xlsx copy, or a Graph export
+    An invoice may be a CSV in any encoding or delimiter, an .xlsx copy, or a Graph export
     (.jsonl.gz, or a folder of its blobs).
 
     \b
     Example:
         recon run invoice.csv subscriptions.csv --changes changes.csv --xlsx recon.xlsx
+        recon run invoice-usd.csv invoice-eur.csv subscriptions.csv
     """
     from recon_cli.outputs.terminal.run import run_report
     from recon_cli.pipeline import RunInputs
@@ -74,7 +76,7 @@ def run(invoice: Path, subscriptions: Path, changes: Path | None, usage: Path | 
 
     named = isinstance(invoice_format, str)
     inputs = RunInputs(
-        invoice=invoice, subscriptions=subscriptions, changes=changes, usage=usage,
+        invoices=invoices, subscriptions=subscriptions, changes=changes, usage=usage,
         invoice_format=invoice_format if named else "auto", invoice_profile=None if named else invoice_format,
         period=period, as_of=as_of, min_margin=min_margin, date_format=date_format.upper() if date_format else None)
     # Progress goes to stderr, and only to a terminal: pipes and CI get the stable report alone.

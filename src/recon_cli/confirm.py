@@ -1,8 +1,12 @@
-"""When a confirmation applies, and what it does to a line (PRODUCT.md §3 rule 9).
+"""What still needs a person, and what a confirmation does (PRODUCT.md §3 rule 9, §4).
 
-A person's confirmation of a subscription holds while the subscription shows the quantities
-that were confirmed. The pipeline applies it to a new run column-wise; the store applies the
-same rule to the few lines of a run being confirmed or unconfirmed. Both call `holds`.
+A line needs a person for a quantity finding (unexplained, partially explained, unmatched, or an
+explanation resting on failed provisioning) or a price finding (currency mismatch, below cost, cost
+changed, low margin). A person's confirmation accepts every finding of a subscription: its lines
+become `confirmed` (price status too) while the subscription shows the same provider quantity,
+subscription quantity, provider unit cost and unit price; when one changes, the confirmation stops
+applying and the explanation says so. The pipeline applies confirmations to a new run column-wise;
+the store applies the same rule to the few lines being confirmed. Both call `holds`.
 """
 
 from __future__ import annotations
@@ -12,13 +16,47 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from recon_cli.explain import confirmed_text
-from recon_cli.records import NEEDS_PERSON, Confirmation, Reason, Status
+from recon_cli.explain import confirmed_text, lapsed_text, quantity_text
+from recon_cli.records import (
+    PRICE_FINDINGS,
+    QUANTITY_FINDINGS,
+    Confirmation,
+    MatchMethod,
+    PriceStatus,
+    Reason,
+    Status,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from recon_cli.models import RunSummary
+
+# The values a confirmation records, as (confirmation field, line field, how the explanation names it).
+CONFIRMED_VALUES = (("provider_quantity", "provider_quantity", "provider quantity"),
+                    ("subscription_quantity", "subscription_quantity", "subscription quantity"),
+                    ("unit_cost", "unit_cost", "provider unit cost"), ("unit_price", "unit_price", "unit price"))
+# What a confirmed line was before, kept so that `recon unconfirm` can put it back.
+RESTORED = ("status", "reason", "price_status", "explanation", "money_at_risk", "needs_person")
+
+
+def findings(status: Any, reason: Any, price_status: Any) -> tuple[bool, bool]:
+    """(quantity finding, price finding) of one line."""
+    quantity = status in QUANTITY_FINDINGS or (status == Status.EXPLAINED and reason == Reason.FAILED_PROVISIONING)
+    return quantity, price_status in PRICE_FINDINGS
+
+
+def finding_masks(status: pd.Series, reason: pd.Series, price_status: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Per line, column-wise `findings`: (quantity findings, price findings)."""
+    quantity = status.isin(list(QUANTITY_FINDINGS)) | ((status == Status.EXPLAINED.value)
+                                                       & (reason == Reason.FAILED_PROVISIONING.value))
+    return quantity, price_status.isin(list(PRICE_FINDINGS))
+
+
+def needs_person(status: pd.Series, reason: pd.Series, price_status: pd.Series) -> pd.Series:
+    """Each line's `needs_person`: a quantity or a price finding."""
+    quantity, price = finding_masks(status, reason, price_status)
+    return quantity | price
 
 
 def _number(value: Any) -> Decimal | None:
@@ -30,15 +68,25 @@ def _number(value: Any) -> Decimal | None:
         return None
 
 
-def holds(confirmation: Confirmation, provider_quantity: Any, subscription_quantity: Any) -> bool:
-    """Whether the quantities shown (Decimal, text or None) are the ones confirmed, compared as
-    numbers ("5" == "5.0"); an absent quantity matches only an absent one."""
-    for shown, confirmed in ((provider_quantity, confirmation.provider_quantity),
-                             (subscription_quantity, confirmation.subscription_quantity)):
-        shown_number, confirmed_number = _number(shown), _number(confirmed)
-        if shown_number != confirmed_number:
-            return False
-    return True
+def changes(confirmation: Confirmation, shown: Mapping[str, Any]) -> list[str]:
+    """What differs from the values confirmed ("provider quantity 10 → 12"), compared as numbers;
+    an absent value matches only an absent one."""
+    out = []
+    for field, line_field, name in CONFIRMED_VALUES:
+        before, now = _number(getattr(confirmation, field)), _number(shown.get(line_field))
+        if before != now:
+            text = quantity_text if "quantity" in field else _money_text
+            out.append(f"the {name} was {text(before)} and is now {text(now)}")
+    return out
+
+
+def _money_text(value: Decimal | None) -> str:
+    return "none" if value is None else f"{value:,.2f}"
+
+
+def holds(confirmation: Confirmation, shown: Mapping[str, Any]) -> bool:
+    """Whether a line (or stored line) shows the values that were confirmed."""
+    return not changes(confirmation, shown)
 
 
 def note_text(confirmation: Confirmation) -> str:
@@ -48,15 +96,15 @@ def note_text(confirmation: Confirmation) -> str:
 
 def apply_confirmations(result_lines: pd.DataFrame, keys: pd.DataFrame,
                         confirmations: Sequence[Confirmation]) -> pd.DataFrame:
-    """Lines of a confirmed subscription that still show the confirmed quantities become `confirmed`.
+    """The lines of a confirmed subscription that need a person become `confirmed` while they show
+    the values confirmed; otherwise their explanation says why the confirmation lapsed.
 
     Args:
-        result_lines: the run's output lines.
+        result_lines: the run's output lines (with `needs_person`).
         keys: per line, `sub_key` (the matched subscription) and `subscription_id_key` (the
             invoice's own id), aligned with result_lines.
     Returns:
-        the lines, with `original_*` columns holding what each confirmed line was before, so
-        that `recon unconfirm` can put it back.
+        the lines, with `original_*` columns holding what each confirmed line was before.
     """
     import pandas as pd
 
@@ -64,18 +112,21 @@ def apply_confirmations(result_lines: pd.DataFrame, keys: pd.DataFrame,
         return result_lines
     out = result_lines.copy()
     keys = keys.reset_index(drop=True)
-    pairs = list(zip(out["provider_quantity"], out["subscription_quantity"], strict=True))
     for confirmation in confirmations:
         key = confirmation.subscription_id.strip().lower()
-        mine = ((keys["sub_key"] == key) | (keys["subscription_id_key"] == key)) & (out["status"] != Status.MATCHED)
+        mine = ((keys["sub_key"] == key) | (keys["subscription_id_key"] == key)) & out["needs_person"]
         if not mine.any():
             continue
         same = mine.copy()
         for position in mine[mine].index:
-            same[position] = holds(confirmation, *pairs[position])
+            changed = changes(confirmation, out.loc[position])
+            same[position] = not changed
+            if changed:
+                out.loc[position, "explanation"] = out.loc[position, "explanation"] + lapsed_text(
+                    confirmation.confirmed_by, confirmation.confirmed_at, changed)
         if not same.any():
             continue
-        for name in ("status", "reason", "explanation", "money_at_risk"):
+        for name in RESTORED:
             column = f"original_{name}"
             if column not in out.columns:
                 out[column] = pd.Series([None] * len(out), index=out.index, dtype=object)
@@ -83,7 +134,11 @@ def apply_confirmations(result_lines: pd.DataFrame, keys: pd.DataFrame,
             out.loc[fresh, column] = out.loc[fresh, name]
         out.loc[same, "status"] = Status.CONFIRMED.value
         out.loc[same, "reason"] = Reason.CONFIRMED.value
-        out.loc[same, "money_at_risk"] = Decimal(0)  # type: ignore[call-overload]
+        out.loc[same, "price_status"] = PriceStatus.CONFIRMED.value
+        out.loc[same, "needs_person"] = False
+        # Accepting an unmatched cost does not bill it: it stays at risk (rule 9).
+        accepted = same & (out["match_method"] != MatchMethod.NONE.value)
+        out.loc[accepted, "money_at_risk"] = Decimal(0)  # type: ignore[call-overload]
         out.loc[same, "explanation"] = out.loc[same, "explanation"] + note_text(confirmation)
     return out
 
@@ -94,52 +149,78 @@ def confirm_missing(missing: pd.DataFrame, confirmations: Sequence[Confirmation]
     if missing.empty or not held:
         return missing
     reasons, texts = missing["reason"].tolist(), missing["explanation"].tolist()
+    needs = missing["needs_person"].tolist()
+    originals: list[Any] = [None] * len(missing)
     for position, (sub_id, quantity) in enumerate(zip(missing["subscription_id"], missing["quantity"], strict=True)):
         confirmation = held.get(str(sub_id).strip().lower())
-        if confirmation is None or confirmation.subscription_quantity is None:
+        if confirmation is None:
             continue
-        if not holds(confirmation, None, quantity):
+        if _number(confirmation.subscription_quantity) != _number(quantity):
+            texts[position] += lapsed_text(confirmation.confirmed_by, confirmation.confirmed_at, [
+                f"the quantity was {quantity_text(_number(confirmation.subscription_quantity))} and is now "
+                f"{quantity_text(_number(quantity))}"])
             continue
-        reasons[position] = Reason.CONFIRMED.value
+        originals[position] = (reasons[position], texts[position])
+        reasons[position], needs[position] = Reason.CONFIRMED.value, False
         texts[position] = texts[position] + note_text(confirmation)
-    return missing.assign(reason=reasons, explanation=texts)
+    import pandas as pd
+
+    kept = {name: pd.Series([o[i] if o else None for o in originals], index=missing.index, dtype=object)
+            for i, name in enumerate(("original_reason", "original_explanation"))}
+    return missing.assign(reason=reasons, explanation=texts, needs_person=needs, **kept)
 
 
-def unconfirmed(line: Mapping[str, Any]) -> tuple[str, str, Any]:
-    """(status, reason, money at risk) a confirmed stored line goes back to: what it was before, as
-    kept in its original_* fields; a line saved before those existed needs a person again."""
+def unconfirmed(line: Mapping[str, Any]) -> dict[str, Any]:
+    """What a confirmed stored line goes back to: what it was, as kept in its original_* fields; a line
+    saved before those existed needs a person again."""
     fallback = ((Status.UNMATCHED, Reason.SUBSCRIPTION_NOT_FOUND) if line["match_method"] == "none"
                 else (Status.UNEXPLAINED, Reason.NO_EVIDENCE))
-    return (line.get("original_status") or fallback[0].value, line.get("original_reason") or fallback[1].value,
-            line.get("original_money_at_risk") or line["money_at_risk"])
+    restored = {name: line.get(f"original_{name}") for name in RESTORED}
+    restored["status"] = restored["status"] or fallback[0].value
+    restored["reason"] = restored["reason"] or fallback[1].value
+    restored["price_status"] = restored["price_status"] or PriceStatus.OK.value
+    restored["money_at_risk"] = restored["money_at_risk"] or line["money_at_risk"]
+    restored["explanation"] = restored["explanation"] or line["explanation"]
+    restored["needs_person"] = True
+    return restored
 
 
-def summary_after(summary: RunSummary, moves: Sequence[tuple[Mapping[str, Any], str, str, Any]],
+def summary_after(summary: RunSummary, moves: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
                   missing_change: int = 0) -> RunSummary:
-    """The run's summary once lines moved status (line as stored, before, after, money at risk after),
-    and `missing_change` missing subscriptions stopped (−1) or started (+1) needing a person.
+    """The run's summary once lines moved (each: the line as stored, and the fields it now has), and
+    `missing_change` missing subscriptions stopped (−1) or started (+1) needing a person.
 
     Counting only what moved keeps `confirm` instant and exact on a million-line run, where a
     GROUP BY would read every line, and could not sum text amounts exactly.
     """
     counts = Counter(summary.status_counts)
+    prices = Counter(summary.price_status_counts)
     by_status = {currency: dict(amounts) for currency, amounts in summary.subtotal_by_status.items()}
     at_risk = dict(summary.money_at_risk)
-    needs = summary.needs_attention + missing_change
-    for line, before, after, money in moves:
-        counts[before] -= 1
-        counts[after] += 1
-        needs += (after in NEEDS_PERSON) - (before in NEEDS_PERSON)
+    needs, price_findings, people = (summary.needs_attention + missing_change, summary.price_findings,
+                                     summary.needs_person + missing_change)
+    for line, after in moves:
+        before_status, after_status = line["status"], after["status"]
+        counts[before_status] -= 1
+        counts[after_status] += 1
+        prices[line["price_status"]] -= 1
+        prices[after["price_status"]] += 1
+        quantity_before, price_before = findings(before_status, line["reason"], line["price_status"])
+        quantity_after, price_after = findings(after_status, after["reason"], after["price_status"])
+        needs += quantity_after - quantity_before
+        price_findings += price_after - price_before
+        people += (quantity_after or price_after) - (quantity_before or price_before)
         currency, subtotal = line["currency"] or "", Decimal(line["subtotal"] or 0)
         amounts = by_status.setdefault(currency, {})
-        amounts[before] = str(Decimal(amounts.get(before, 0)) - subtotal)
-        amounts[after] = str(Decimal(amounts.get(after, 0)) + subtotal)
-        risk = Decimal(money or 0) - Decimal(line["money_at_risk"] or 0)
+        amounts[before_status] = str(Decimal(amounts.get(before_status, 0)) - subtotal)
+        amounts[after_status] = str(Decimal(amounts.get(after_status, 0)) + subtotal)
+        risk = Decimal(after["money_at_risk"] or 0) - Decimal(line["money_at_risk"] or 0)
         at_risk[currency] = str(Decimal(at_risk.get(currency, 0)) + risk)
     gone = {status for status, n in counts.items() if n <= 0}  # and so no amount, in any currency
     return summary.model_copy(update={
         "status_counts": {s: n for s, n in sorted(counts.items()) if s not in gone},
+        "price_status_counts": {s: n for s, n in sorted(prices.items()) if n > 0},
         "subtotal_by_status": {c: {s: a for s, a in sorted(amounts.items()) if s not in gone}
                                for c, amounts in by_status.items()},
         "money_at_risk": {c: a for c, a in sorted(at_risk.items()) if Decimal(a) != 0},
-        "needs_attention": needs})
+        "needs_attention": needs, "price_findings": price_findings, "needs_person": people})

@@ -1,10 +1,9 @@
-"""Why a line has its status: the change-log records the provider could not reflect yet, and
+"""Why a line has its status: the decision on each seat difference (PRODUCT.md §3 rules 4–6), and
 every reason's text.
 
-PRODUCT.md §3 rule 5. Evidence for a subscription is each change-log record effective
-after the provider's as-of date (and not after `--as-of`), or whose provisioning failed
-or is still awaited, whenever effective. Each Reason has one message template here, and
-nothing else in the package writes explanation prose.
+Which change-log records count is evidence.py's; here a subscription's difference is explained,
+partially explained or not, and each line gets its status, reason and explanation. Each Reason
+has one message template here, and nothing else in the package writes explanation prose.
 """
 
 from __future__ import annotations
@@ -15,12 +14,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from recon_cli.formats.subscriptions import PROVISIONING_AWAITING, PROVISIONING_FAILED
+from recon_cli.evidence import SAME_DAY, SCHEDULED, classify_records, is_evidence
 from recon_cli.frames import carry, date_column, group_positions, mapped_texts
 from recon_cli.records import EVIDENCE_FIELDS, EvidenceKind, Kind, MatchMethod, Reason, Status
 
 if TYPE_CHECKING:
     import pandas as pd
+
+NOT_INVOICED = "not yet invoiced"
 
 
 @dataclass(frozen=True)
@@ -32,12 +33,15 @@ class Decisions:
             quantity, delta, the provider's as-of and the line that set the count.
         decided: one row per subscription with a difference: status, reason, residual,
             explanation, evidence (change ids).
-        evidence: the change-log records used, with `group` and `evidence_kind`.
+        records: the change-log records of the subscriptions on the invoice, each with its `role`
+            (evidence.classify_records); `scheduled` per `group` lists the scheduled ones.
+        scheduled: one row per subscription with scheduled records: `group`, `scheduled` (ids).
     """
 
     groups: pd.DataFrame
     decided: pd.DataFrame
-    evidence: pd.DataFrame
+    records: pd.DataFrame
+    scheduled: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -48,17 +52,19 @@ class Verdicts:
     reason: Any
     explanation: Any
     evidence: pd.Series
+    scheduled: pd.Series
     residual: pd.Series
     provider_quantity: pd.Series
     quantity_delta: pd.Series
     as_of: pd.Series
 
-NOT_INVOICED = "not yet invoiced"
+
+# --- words --------------------------------------------------------------------------------------
 
 
 def quantity_text(value: Decimal | None) -> str:
     """Seats as people write them: 12, not 12.00 or 1.2E+1."""
-    if value is None:
+    if value is None or value != value:
         return "?"
     if value == value.to_integral_value():
         return str(int(value))
@@ -68,6 +74,11 @@ def quantity_text(value: Decimal | None) -> str:
 def signed(value: Decimal) -> str:
     text = quantity_text(abs(value))
     return f"+{text}" if value > 0 else (f"−{text}" if value < 0 else "0")
+
+
+def seats_text(quantity: Decimal | None) -> str:
+    """'12 seats', '1 seat'."""
+    return f"{quantity_text(quantity)} seat{'' if quantity == 1 else 's'}"
 
 
 def date_text(value: Any) -> str:
@@ -82,44 +93,134 @@ def _has_time(value: date) -> bool:
     return isinstance(value, datetime) and (value.hour, value.minute, value.second) != (0, 0, 0)
 
 
-def find_evidence(differences: pd.DataFrame, changes: pd.DataFrame, as_of_limit: datetime | None
-                  ) -> pd.DataFrame:
-    """Change-log records that explain each difference.
+def record_text(record: dict[str, Any]) -> str:
+    """One change-log record as an explanation names it."""
+    who = record["initiated_by"] or "unknown initiator"
+    invoice = record["customer_invoice"] or NOT_INVOICED
+    status = record["provisioning_status"] or "provisioning status not given"
+    delta = record["quantity_delta"]
+    return (f"{record['change_id']}: {signed(delta)} seat{'' if abs(delta) == 1 else 's'} effective "
+            f"{date_text(record['effective_date'])}, {status}, by {who}, {invoice}")
+
+
+def _listed(records: list[dict[str, Any]]) -> str:
+    return "; ".join(record_text(r) for r in records)
+
+
+def _asides(same_day: list[dict[str, Any]], scheduled: list[dict[str, Any]]) -> str:
+    """The records an explanation names without counting them."""
+    text = ""
+    if same_day:
+        text += (f" Effective on the provider's as-of day, so taken as already billed and not counted: "
+                 f"{_listed(same_day)}.")
+    if scheduled:
+        text += f" Scheduled after the run's as-of, not counted: {_listed(scheduled)}."
+    return text
+
+
+# --- decisions ----------------------------------------------------------------------------------
+
+
+def decide(provider: Decimal, subscription: Decimal, records: list[dict[str, Any]], as_of: str,
+           has_change_log: bool, same_day: list[dict[str, Any]] | None = None,
+           scheduled: list[dict[str, Any]] | None = None, cancelled: bool = False) -> tuple[str, str, Decimal, str]:
+    """Status, reason, residual and explanation of one subscription's seat difference.
+
+    The residual is what no record explains: provider + Σ evidence − subscription. An explanation
+    that rests on a Failed Provisioning record keeps reason `failed_provisioning`: the change never
+    reached the provider and needs a person to retry it.
+    """
+    delta = provider - subscription
+    state = " (cancelled)" if cancelled else ""
+    head = (f"Provider has {seats_text(provider)} as of {as_of}; the subscription has "
+            f"{quantity_text(subscription)}{state} ({signed(delta)}).")
+    asides = _asides(same_day or [], scheduled or [])
+    if not records:
+        if not has_change_log:
+            return (Status.UNEXPLAINED, Reason.NO_CHANGE_LOG, delta,
+                    f"{head} No change log was given, so the difference cannot be explained.{asides}")
+        return (Status.UNEXPLAINED, Reason.NO_EVIDENCE, delta,
+                f"{head} No change-log record after {as_of}, awaiting or failed provisioning explains it.{asides}")
+    total = sum((r["quantity_delta"] for r in records), Decimal(0))
+    residual = provider + total - subscription
+    kinds = {r["role"] for r in records}
+    if EvidenceKind.FAILED_PROVISIONING.value in kinds:
+        reason = Reason.FAILED_PROVISIONING
+    else:
+        reason = Reason(kinds.pop()) if len(kinds) == 1 else Reason.SEVERAL_CAUSES
+    retry = (" The failed change never reached the provider: retry it, or correct the billing system."
+             if reason == Reason.FAILED_PROVISIONING else "")
+    if residual == 0:
+        return Status.EXPLAINED, reason, residual, f"{head} Explained by {_listed(records)}.{retry}{asides}"
+    return (Status.PARTIALLY_EXPLAINED, reason, residual,
+            f"{head} Change-log records account for {signed(total)}: {_listed(records)}; "
+            f"{signed(residual)} seats remain unexplained.{retry}{asides}")
+
+
+def unknown_count_text(subscription: Decimal | None, as_of: str) -> str:
+    """Why a subscription whose seats left without a count before them needs a person."""
+    return (f"Seats left this subscription on {as_of} (convert or moveQuantity), but its seat count before "
+            f"that is not on the invoice, so the provider's count is unknown; the subscription has "
+            f"{quantity_text(subscription)}. Check the seats in Partner Center.")
+
+
+def decide_differences(groups: pd.DataFrame, changes: pd.DataFrame | None, run_as_of: datetime) -> Decisions:
+    """Decide every subscription whose seat counts differ (or cannot be known), from its change log.
 
     Args:
-        differences: one row per subscription with a non-zero delta: `group_key`, `as_of`.
-        changes: the typed change log.
-        as_of_limit: `--as-of`: changes effective after it are in the future and do not count.
-
-    Returns:
-        the evidence records with `group_key` and `evidence_kind`, ordered by date.
+        groups: match.seat_counts(): one row per subscription.
+        changes: the typed change log, None when the run has none.
+        run_as_of: the run's as-of: records effective after it are scheduled.
     """
-    import numpy as np
-
-    joined = changes.merge(differences[["group", "group_key", "as_of"]], left_on="subscription_id_key",
-                           right_on="group_key", how="inner", sort=False)
-    effective_day = joined["effective_date"].dt.normalize()
-    after = effective_day > joined["as_of"]
-    if as_of_limit is not None:
-        after &= joined["effective_date"] <= as_of_limit
-    failed = joined["provisioning_key"] == PROVISIONING_FAILED
-    awaiting = joined["provisioning_key"] == PROVISIONING_AWAITING
-    used = joined.loc[after | failed | awaiting].copy()
-    used["evidence_kind"] = np.where(
-        failed[used.index], EvidenceKind.FAILED_PROVISIONING.value,
-        np.where(awaiting[used.index], EvidenceKind.AWAITING_PROVISIONING.value,
-                 EvidenceKind.CHANGED_AFTER_AS_OF.value))
-    ordered: pd.DataFrame = used.sort_values(["group", "effective_date", "row"], kind="stable")
-    return ordered
-
-
-def evidence_records(evidence: pd.DataFrame) -> pd.DataFrame:
-    """The evidence as stored and exported: EVIDENCE_FIELDS, text values, one row per record."""
     import pandas as pd
 
-    if evidence.empty:
+    if changes is not None:
+        records = classify_records(groups, changes, run_as_of)
+    else:
+        records = pd.DataFrame({"group": pd.Series(dtype="int64"), "change_id": pd.Series(dtype="str"),
+                                "role": pd.Series(dtype="str"), "subscription_id_key": pd.Series(dtype="str")})
+    by_group: dict[int, list[dict[str, Any]]] = {}
+    for record in records.loc[records["role"] != "old"].to_dict("records"):
+        by_group.setdefault(int(record["group"]), []).append({str(k): v for k, v in record.items()})
+    delta = groups["quantity_delta"]
+    differences = groups.loc[(delta.notna() & (delta != 0)) | groups["count_unknown"]]
+    rows: list[tuple[int, str, str, Decimal | None, str, list[str]]] = []
+    for key, provider, subscription, as_of, unknown, status in _iter(differences):
+        named = by_group.get(key, [])
+        evidence = [r for r in named if r["role"] not in (SCHEDULED, SAME_DAY)]
+        if unknown:
+            rows.append((key, Status.UNEXPLAINED.value, Reason.SEAT_COUNT_UNKNOWN.value, None,
+                         unknown_count_text(subscription, as_of), []))
+            continue
+        decision = decide(provider, subscription, evidence, as_of, changes is not None,
+                          [r for r in named if r["role"] == SAME_DAY], [r for r in named if r["role"] == SCHEDULED],
+                          cancelled=status == "cancelled")
+        rows.append((key, str(decision[0]), str(decision[1]), decision[2], decision[3],
+                     [r["change_id"] for r in evidence]))
+    decided = pd.DataFrame(rows, columns=["group", "status", "reason", "residual", "explanation", "evidence"])
+    scheduled = records.loc[records["role"] == SCHEDULED].groupby("group", sort=False)["change_id"].agg(list)
+    return Decisions(groups=groups, decided=decided, records=records,
+                     scheduled=pd.DataFrame({"group": scheduled.index.to_numpy(dtype="int64"),
+                                             "scheduled": scheduled.to_numpy()}))
+
+
+def _iter(differences: pd.DataFrame) -> Iterable[tuple[int, Decimal, Decimal, str, bool, str]]:
+    status = differences["subscription_status"] if "subscription_status" in differences else [""] * len(differences)
+    return zip(differences["group"], differences["provider_quantity"], differences["subscription_quantity"],
+               (date_text(d) for d in differences["as_of"]), differences["count_unknown"], status, strict=True)
+
+
+def evidence_records(decisions: Decisions) -> pd.DataFrame:
+    """The records explanations name as evidence or scheduled: EVIDENCE_FIELDS as text, one row each."""
+    import pandas as pd
+
+    records = decisions.records
+    decided = set(decisions.decided["group"])
+    named = records.loc[(is_evidence(records["role"]) & records["group"].isin(decided))
+                        | (records["role"] == SCHEDULED)] if len(records) else records
+    if named.empty:
         return pd.DataFrame({name: pd.Series(dtype="object") for name in EVIDENCE_FIELDS})
-    unique = evidence.drop_duplicates(["subscription_id_key", "change_id"])
+    unique = named.drop_duplicates(["subscription_id_key", "change_id"])
     return pd.DataFrame({
         "change_id": unique["change_id"].to_numpy(),
         "subscription_id": unique["subscription_id"].to_numpy(),
@@ -130,87 +231,18 @@ def evidence_records(evidence: pd.DataFrame) -> pd.DataFrame:
         "initiated_by": unique["initiated_by"].to_numpy(),
         "customer_invoice": unique["customer_invoice"].to_numpy(),
         "status_reason": unique["status_reason"].to_numpy(),
-        "evidence_kind": unique["evidence_kind"].to_numpy(),
+        "evidence_kind": unique["role"].to_numpy(),
     }, columns=list(EVIDENCE_FIELDS))
 
 
-def record_text(record: dict[str, Any]) -> str:
-    """One change-log record as an explanation names it."""
-    who = record["initiated_by"] or "unknown initiator"
-    invoice = record["customer_invoice"] or NOT_INVOICED
-    status = record["provisioning_status"] or "provisioning status not given"
-    return (f"{record['change_id']}: {signed(record['quantity_delta'])} seats effective "
-            f"{date_text(record['effective_date'])}, {status}, by {who}, {invoice}")
-
-
-def decide(provider: Decimal, subscription: Decimal, records: list[dict[str, Any]], as_of: str,
-           has_change_log: bool) -> tuple[str, str, Decimal, str]:
-    """Status, reason, residual and explanation of one subscription's seat difference.
-
-    The residual is what no record explains: provider + Σ evidence − subscription.
-    """
-    delta = provider - subscription
-    head = (f"Provider has {quantity_text(provider)} seats as of {as_of}; the subscription has "
-            f"{quantity_text(subscription)} ({signed(delta)}).")
-    if not records:
-        if not has_change_log:
-            return (Status.UNEXPLAINED, Reason.NO_CHANGE_LOG, delta,
-                    f"{head} No change log was given, so the difference cannot be explained.")
-        return (Status.UNEXPLAINED, Reason.NO_EVIDENCE, delta,
-                f"{head} No change-log record after {as_of}, awaiting or failed provisioning explains it.")
-    total = sum((r["quantity_delta"] for r in records), Decimal(0))
-    residual = provider + total - subscription
-    kinds = {r["evidence_kind"] for r in records}
-    reason = Reason(kinds.pop()) if len(kinds) == 1 else Reason.SEVERAL_CAUSES
-    listed = "; ".join(record_text(r) for r in records)
-    if residual == 0:
-        return Status.EXPLAINED, reason, residual, f"{head} Explained by {listed}."
-    return (Status.PARTIALLY_EXPLAINED, reason, residual,
-            f"{head} Change-log records account for {signed(total)}: {listed}; "
-            f"{signed(residual)} seats remain unexplained.")
-
-
-def decide_differences(groups: pd.DataFrame, changes: pd.DataFrame | None, as_of_limit: datetime | None
-                       ) -> Decisions:
-    """Decide every subscription whose seat counts differ, from its change-log evidence.
-
-    Args:
-        groups: match.seat_counts(): one row per subscription.
-        changes: the typed change log, None when the run has none.
-        as_of_limit: `--as-of`.
-    """
-    import pandas as pd
-
-    delta = groups["quantity_delta"]
-    differences = groups.loc[delta.notna() & (delta != 0)]
-    if changes is not None:
-        evidence = find_evidence(differences, changes, as_of_limit)
-    else:
-        evidence = pd.DataFrame({"group": pd.Series(dtype="int64"), "change_id": pd.Series(dtype="str"),
-                                 "quantity_delta": pd.Series(dtype=object)})
-    by_group: dict[int, list[dict[str, Any]]] = {}
-    for record in evidence.to_dict("records"):
-        by_group.setdefault(int(record["group"]), []).append({str(k): v for k, v in record.items()})
-    rows = []
-    for key, provider, subscription, as_of in _iter(differences):
-        records = by_group.get(key, [])
-        status, reason, residual, text = decide(provider, subscription, records, as_of, changes is not None)
-        rows.append((key, str(status), str(reason), residual, text, [r["change_id"] for r in records]))
-    decided = pd.DataFrame(rows, columns=["group", "status", "reason", "residual", "explanation", "evidence"])
-    return Decisions(groups=groups, decided=decided, evidence=evidence)
-
-
-def _iter(differences: pd.DataFrame) -> Iterable[tuple[int, Decimal, Decimal, str]]:
-    return zip(differences["group"], differences["provider_quantity"],
-               differences["subscription_quantity"], (date_text(d) for d in differences["as_of"]),
-               strict=True)
+# --- lines --------------------------------------------------------------------------------------
 
 
 def explain_lines(lines: pd.DataFrame, decisions: Decisions) -> Verdicts:
     """Status, reason and explanation of every line, and the quantities it shows (rules 2–6).
 
     A seat line of a subscription with a difference takes the subscription's decision; the
-    other lines are matched (equal seats, usage, one-time) or unmatched.
+    other lines are matched (equal seats, credits only, usage, one-time) or unmatched.
     """
     import numpy as np
     import pandas as pd
@@ -219,40 +251,45 @@ def explain_lines(lines: pd.DataFrame, decisions: Decisions) -> Verdicts:
     groups, decided = decisions.groups, decisions.decided
     at_group = group_positions(groups["group"], lines["group"])
     at_decided = group_positions(decided["group"], lines["group"])
+    at_scheduled = group_positions(decisions.scheduled["group"], lines["group"])
     seat = (lines["kind"] == Kind.SEAT.value).to_numpy()
     matched = (lines["sub_key"] != "").to_numpy()
-    decided_line = seat & (at_decided >= 0)
+    decided_line = seat & matched & (at_decided >= 0)
     provider_quantity = carry(groups["provider_quantity"], at_group, index)
     as_of = date_column(carry(groups["as_of"], at_group, index, pd.NaT))
-    no_count = seat & matched & ~decided_line & provider_quantity.isna().to_numpy()
+    credit_only = seat & matched & ~decided_line & provider_quantity.isna().to_numpy()
     usage = (lines["kind"] == Kind.USAGE.value).to_numpy()
-    conditions = [~matched, decided_line, seat & ~no_count, seat, usage]
+    rejected = (lines["rejected_row"].astype("int64") >= 0).to_numpy() if "rejected_row" in lines else False
+    conditions = [~matched, decided_line, credit_only, seat, usage]
     status = np.select(conditions, [Status.UNMATCHED.value, carry(decided["status"], at_decided, index, ""),
                                     Status.MATCHED.value, Status.MATCHED.value, Status.MATCHED.value],
                        Status.MATCHED.value)
-    reason = np.select(conditions, [Reason.SUBSCRIPTION_NOT_FOUND.value,
-                                    carry(decided["reason"], at_decided, index, ""), Reason.QUANTITY_EQUAL.value,
+    reason = np.select(conditions, [np.where(rejected, Reason.SUBSCRIPTION_REJECTED.value,
+                                             Reason.SUBSCRIPTION_NOT_FOUND.value),
+                                    carry(decided["reason"], at_decided, index, ""), Reason.CREDIT_ONLY.value,
                                     Reason.QUANTITY_EQUAL.value, Reason.USAGE_LINE.value],
                        Reason.ONE_TIME_LINE.value)
-    text = _line_texts(lines, conditions, carry(decided["explanation"], at_decided, index, ""),
+    text = _line_texts(lines, conditions, rejected, carry(decided["explanation"], at_decided, index, ""),
                        provider_quantity, as_of)
-    evidence = carry(decided["evidence"], at_decided, index, None)
-    no_evidence: list[str] = []
-    evidence = evidence.where(evidence.notna(), pd.Series([no_evidence] * len(index), index=index, dtype=object))
+    empty: list[str] = []
+    evidence = carry(decided["evidence"], at_decided, index, None).where(decided_line, None)
+    scheduled = carry(decisions.scheduled["scheduled"], at_scheduled, index, None).where(seat & matched, None)
     return Verdicts(
-        status=status, reason=reason, explanation=text, evidence=evidence,
+        status=status, reason=reason, explanation=text,
+        evidence=evidence.where(evidence.notna(), pd.Series([empty] * len(index), index=index, dtype=object)),
+        scheduled=scheduled.where(scheduled.notna(), pd.Series([empty] * len(index), index=index, dtype=object)),
         residual=carry(decided["residual"], at_decided, index).where(decided_line, None),
         provider_quantity=provider_quantity.where(seat, None),
         quantity_delta=carry(groups["quantity_delta"], at_group, index).where(seat, None),
         as_of=as_of.where(seat, ""))
 
 
-def _line_texts(lines: pd.DataFrame, conditions: list[Any], decided: pd.Series, provider_quantity: pd.Series,
-                as_of: pd.Series) -> Any:
+def _line_texts(lines: pd.DataFrame, conditions: list[Any], rejected: Any, decided: pd.Series,
+                provider_quantity: pd.Series, as_of: pd.Series) -> Any:
     """The explanation of every line, each template built only for the lines it applies to."""
     import numpy as np
 
-    unmatched, decided_line, equal, no_event, usage = conditions
+    unmatched, decided_line, credit_only, seat, usage = conditions
     text = np.full(len(lines), "", dtype=object)
     sub_id = lines["matched_subscription_id"]
 
@@ -260,14 +297,21 @@ def _line_texts(lines: pd.DataFrame, conditions: list[Any], decided: pd.Series, 
         if mask.any():
             text[mask] = np.asarray(build(mask), dtype=object)
 
-    fill(unmatched, lambda m: "Subscription " + lines["subscription_id"][m] + " is not in the subscription "
-         "export: this cost (" + mapped_texts(lines["subtotal"][m], str) + " " + lines["currency"][m]
-         + ") is never re-billed.")
+    def cost(m: Any) -> Any:
+        return mapped_texts(lines["subtotal"][m], str) + " " + lines["currency"][m]
+
+    fill(unmatched & ~rejected, lambda m: "Subscription " + lines["subscription_id"][m] + " is not in the "
+         "subscription export: this cost (" + cost(m) + ") is never re-billed.")
+    fill(unmatched & rejected, lambda m: "Subscription " + lines["subscription_id"][m] + " is in the subscription "
+         "export, but its row was rejected (" + lines["rejected_file"][m] + " row "
+         + lines["rejected_row"][m].astype("str") + ", column '" + lines["rejected_column"][m] + "': "
+         + lines["rejected_message"][m] + "), so this cost (" + cost(m) + ") could not be checked. Fix that row "
+         "and run again.")
     fill(decided_line, lambda m: decided[m].to_numpy())
-    fill(equal & ~decided_line & ~unmatched, lambda m: "Provider and subscription both have " + mapped_texts(
-        provider_quantity[m], seats_text, "? seats") + " (provider as of " + as_of[m] + ").")
-    fill(no_event & ~equal & ~decided_line & ~unmatched,
-         lambda m: "Only credits or reversals for this subscription on the invoice: no seat count to compare.")
+    fill(credit_only, lambda m: np.full(int(m.sum()), "Only credits or reversals for this subscription on the "
+                                        "invoice: no seat count to compare.", dtype=object))
+    fill(seat & ~decided_line & ~credit_only & ~unmatched, lambda m: "Provider and subscription both have "
+         + mapped_texts(provider_quantity[m], seats_text, "? seats") + " (provider as of " + as_of[m] + ").")
     fill(usage & ~unmatched, lambda m: "Usage on subscription " + sub_id[m] + "; quantity rules do not apply "
          "to usage lines.")
     one_time = ~unmatched & (lines["kind"] == Kind.ONE_TIME.value).to_numpy()
@@ -279,19 +323,32 @@ def _line_texts(lines: pd.DataFrame, conditions: list[Any], decided: pd.Series, 
     return text
 
 
-def seats_text(quantity: Decimal) -> str:
-    """'12 seats', '1 seat'."""
-    return f"{quantity_text(quantity)} seat{'s' if quantity != 1 else ''}"
+# --- other texts --------------------------------------------------------------------------------
 
 
-def missing_texts(missing: pd.DataFrame, period: str | None) -> pd.Series:
+def missing_texts(missing: pd.DataFrame, period: str) -> pd.Series:
     """Why each missing subscription is listed (reason not_on_invoice)."""
-    due = "every month" if period is None else period
     return ("Active " + missing["frequency"] + " subscription with "
-            + missing["quantity"].map(quantity_text).astype("str")
-            + f" seats is due in {due} but has no line on the invoice.")
+            + missing["quantity_in_force"].map(seats_text).astype("str")
+            + f" is due in {period} but has no line on the invoice.")
 
 
 def confirmed_text(confirmed_by: str, confirmed_at: str, note: str) -> str:
     """The sentence a confirmation adds to an explanation (rule 9)."""
     return f" Confirmed by {confirmed_by} on {confirmed_at[:10]}: {note.rstrip('.')}."
+
+
+def lapsed_text(confirmed_by: str, confirmed_at: str, changed: list[str]) -> str:
+    """The sentence that says a confirmation no longer applies, and why (rule 9)."""
+    return (f" A confirmation by {confirmed_by} on {confirmed_at[:10]} no longer applies: "
+            f"{'; '.join(changed)}.")
+
+
+def period_warning(period: str) -> str:
+    return (f"--period {period}: no seat charge of the invoice starts in {period}; check the period "
+            "(subscriptions due then are compared against invoices for another month).")
+
+
+def not_checked_note(count: int) -> str:
+    return (f"{count} subscription{'s' if count != 1 else ''} due this period in another currency than the "
+            "invoices' were not checked for missing charges (other currency).")

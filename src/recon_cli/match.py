@@ -1,4 +1,4 @@
-"""Pair invoice lines with subscriptions, derive the provider's seat count, find what is missing.
+"""Pair invoice lines with subscriptions, compare seat counts, find what is missing (rules 3, 4, 6, 7).
 
 Cardinality: many invoice lines to one subscription (validate="many_to_one"); subscription
 ids are unique after normalize. The customer + product fallback pairs one unmatched invoice
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from recon_cli.events import provider_quantities
+from recon_cli.formats.subscriptions import BILLING_FREQUENCIES, STATUS_CANCELLED
 from recon_cli.frames import carry, decimal_test, group_positions, positions
 from recon_cli.records import Kind, MatchMethod
 
@@ -19,7 +21,8 @@ if TYPE_CHECKING:
 SUBSCRIPTION_FIELDS = {
     "subscription_id": "matched_subscription_id",
     "row": "subscription_row",
-    "quantity": "subscription_quantity",
+    "quantity_in_force": "subscription_quantity",
+    "status_key": "subscription_status",
     "unit_price": "unit_price",
     "unit_cost": "expected_unit_cost",
     "currency": "subscription_currency",
@@ -27,8 +30,14 @@ SUBSCRIPTION_FIELDS = {
 }
 
 
-def match_lines(invoice: pd.DataFrame, subscriptions: pd.DataFrame) -> pd.DataFrame:
+def match_lines(invoice: pd.DataFrame, subscriptions: pd.DataFrame, rejected: pd.DataFrame | None = None
+                ) -> pd.DataFrame:
     """Attach each invoice line's subscription, by id first, then by customer + product.
+
+    Args:
+        rejected: the subscription export's rejects, with `subscription_key`: an unmatched line
+            whose id is on a rejected export row carries where (`rejected_file`, `_row`,
+            `_column`, `_message`).
 
     Returns:
         the invoice lines with `sub_key` (the matched subscription's key, "" when none),
@@ -44,9 +53,14 @@ def match_lines(invoice: pd.DataFrame, subscriptions: pd.DataFrame) -> pd.DataFr
     by_id = (at >= 0) & (invoice["subscription_id_key"] != "").to_numpy()
     method = np.where(by_id, MatchMethod.SUBSCRIPTION_ID.value, MatchMethod.NONE.value)
 
-    claimed = np.zeros(len(subscriptions), dtype=bool)
+    # A cancelled export row is never paired by the fallback: its seats are gone, not renamed.
+    claimed = (subscriptions["status_key"] == STATUS_CANCELLED).to_numpy().copy()
     claimed[at[by_id]] = True
-    fallback = _fallback_pairs(invoice.loc[~by_id], subscriptions.loc[~claimed])
+    # A line whose export row was rejected is that row's, not another's by customer and product.
+    rejected_keys = (set(rejected["subscription_key"]) - {""}) if rejected is not None and len(rejected) and \
+        "subscription_key" in rejected.columns else set()
+    offered = ~by_id & ~invoice["subscription_id_key"].isin(rejected_keys).to_numpy()
+    fallback = _fallback_pairs(invoice.loc[offered], subscriptions.loc[~claimed])
     if fallback:
         paired = invoice["subscription_id_key"].map(fallback)
         use = ~by_id & paired.notna().to_numpy()
@@ -58,8 +72,28 @@ def match_lines(invoice: pd.DataFrame, subscriptions: pd.DataFrame) -> pd.DataFr
                for old, new in SUBSCRIPTION_FIELDS.items()}
     sub_key = carry(sub_keys, at, invoice.index, "").astype("str")
     group_key = sub_key.where(sub_key != "", "inv:" + invoice["subscription_id_key"])
-    return invoice.assign(sub_key=sub_key, match_method=method, group_key=group_key,
-                          group=pd.factorize(group_key, sort=False)[0], **carried)
+    matched = invoice.assign(sub_key=sub_key, match_method=method, group_key=group_key,
+                             group=pd.factorize(group_key, sort=False)[0], **carried)
+    return _with_rejected_rows(matched, rejected)
+
+
+def _with_rejected_rows(lines: pd.DataFrame, rejected: pd.DataFrame | None) -> pd.DataFrame:
+    """Where the export row of each unmatched line's id was rejected ("" and -1 when none)."""
+    import numpy as np
+
+    if rejected is None or rejected.empty or "subscription_key" not in rejected.columns:
+        at = np.full(len(lines), -1, dtype=np.int64)
+        rejected = None
+    else:
+        first = rejected.loc[rejected["subscription_key"] != ""].drop_duplicates("subscription_key")
+        at = positions(first["subscription_key"], lines["subscription_id_key"])
+        at = np.where((lines["sub_key"] == "").to_numpy(), at, -1)
+        rejected = first
+    columns = {f"rejected_{name}": (carry(rejected[name].astype("str"), at, lines.index, "")
+                                    if rejected is not None else [""] * len(lines))
+               for name in ("file", "column", "message")}
+    rows = carry(rejected["row"], at, lines.index, -1) if rejected is not None else -1
+    return lines.assign(rejected_row=rows, **columns)
 
 
 def _fallback_pairs(lines: pd.DataFrame, candidates: pd.DataFrame) -> dict[str, str]:
@@ -92,62 +126,28 @@ def _fallback_pairs(lines: pd.DataFrame, candidates: pd.DataFrame) -> dict[str, 
     return dict(zip(pairs["invoice_key"], pairs["sub_key"], strict=True))
 
 
-def provider_quantities(lines: pd.DataFrame) -> pd.DataFrame:
-    """The seats in force after the last billing event, per subscription (PRODUCT.md §3 rule 3).
-
-    Seat lines are ordered by OrderDate, ChargeStartDate, row; the latest line with a
-    non-negative amount sets the count, a cancellation as the latest event means 0, and the
-    negative half of an addQuantity/removeQuantity pair (a reversal) sets nothing.
-
-    Returns:
-        one row per subscription (`group` code, `group_key`) with `provider_quantity`, `as_of` (date),
-        `deciding_row` (the row of the line that set it) and `deciding_is_cancel`.
-    """
-    from decimal import Decimal
-
-    import pandas as pd
-
-    seats = lines.loc[(lines["kind"] == Kind.SEAT.value) & (~lines["negative"] | lines["is_cancel"]),
-                      ["group", "group_key", "order_date", "charge_start", "row", "quantity", "is_cancel"]]
-    last = latest_events(seats)
-    quantity = last["quantity"].where(~last["is_cancel"], Decimal(0))
-    return pd.DataFrame({
-        "group": last["group"].to_numpy(),
-        "group_key": last["group_key"].to_numpy(),
-        "provider_quantity": quantity.to_numpy(),
-        "as_of": last["event_date"].dt.normalize().to_numpy(),
-        "deciding_row": last["row"].to_numpy(),
-        "deciding_is_cancel": last["is_cancel"].to_numpy(),
-    })
-
-
 def seat_counts(lines: pd.DataFrame) -> pd.DataFrame:
     """Provider vs subscription seats per subscription (rules 3 and 4).
 
     Returns:
-        provider_quantities() with `subscription_quantity` (None when unmatched) and
-        `quantity_delta` = provider − subscription (None when either is unknown).
+        events.provider_quantities() with `subscription_quantity` (the export's quantity in force,
+        None when unmatched) and `quantity_delta` = provider − subscription (None when either is
+        unknown).
     """
     import numpy as np
 
     groups = provider_quantities(lines)
-    matched = lines.loc[lines["sub_key"] != "", ["group", "subscription_quantity"]].drop_duplicates("group")
+    matched = lines.loc[lines["sub_key"] != "", ["group", "subscription_quantity", "subscription_status"]]
+    matched = matched.drop_duplicates("group")
     at = group_positions(matched["group"], groups["group"])
     groups["subscription_quantity"] = carry(matched["subscription_quantity"], at, groups.index)
+    groups["subscription_status"] = carry(matched["subscription_status"], at, groups.index, "")
     provider, subscription = groups["provider_quantity"].to_numpy(), groups["subscription_quantity"].to_numpy()
     comparable = groups["provider_quantity"].notna().to_numpy() & groups["subscription_quantity"].notna().to_numpy()
     delta = np.full(len(groups), None, dtype=object)
     delta[comparable] = provider[comparable] - subscription[comparable]
     groups["quantity_delta"] = delta
     return groups
-
-
-def latest_events(lines: pd.DataFrame) -> pd.DataFrame:
-    """The latest line per `group`, by event date (OrderDate, else ChargeStartDate), ChargeStartDate, row."""
-    events = lines.assign(event_date=lines["order_date"].fillna(lines["charge_start"]))
-    events = events.sort_values(["group", "event_date", "charge_start", "row"], na_position="first",
-                                kind="stable")
-    return events.drop_duplicates("group", keep="last")
 
 
 def invoice_period(lines: pd.DataFrame) -> str | None:
@@ -161,25 +161,42 @@ def invoice_period(lines: pd.DataFrame) -> str | None:
     return str(max(counts.index[counts == best]))
 
 
-def missing_subscriptions(subscriptions: pd.DataFrame, matched_keys: pd.Series, period: str | None
-                          ) -> pd.DataFrame:
+def has_seat_charges(lines: pd.DataFrame, period: str) -> bool:
+    """Whether any seat charge of the invoices starts in `period` (YYYY-MM)."""
+    starts = lines.loc[lines["kind"] == Kind.SEAT.value, "charge_start"].dropna()
+    return bool((starts.dt.strftime("%Y-%m") == period).any())
+
+
+def missing_subscriptions(subscriptions: pd.DataFrame, matched_keys: pd.Series, period: str | None,
+                          currencies: set[str], default_currency: str) -> tuple[pd.DataFrame, int]:
     """Active subscriptions with seats, due this period, that no invoice line matched (rule 7).
 
-    Monthly subscriptions are due every period; annual (and longer) ones in the month of
-    their anniversary. A subscription that starts after the period is not due yet.
+    Monthly subscriptions are due every period; annual ones in the month of their anniversary;
+    triennial ones every 36 months from their start; `usage` ones never. A subscription that
+    starts after the period is not due yet, and one without a start date is due only if monthly.
+
+    Returns:
+        the missing subscriptions in the invoices' currencies (a blank currency is the default
+        one), and how many more were due and absent in another currency: not checked.
     """
     import pandas as pd
 
     if period is None:
-        return subscriptions.iloc[0:0]
+        return subscriptions.iloc[0:0], 0
     start = pd.Timestamp(f"{period}-01")
     end = start + pd.offsets.MonthEnd(0)
-    quantity_positive = decimal_test(subscriptions["quantity"], lambda q: q > 0)
-    started = subscriptions["start_date"].isna() | (subscriptions["start_date"] <= end)
-    monthly = subscriptions["frequency"] == "monthly"
-    anniversary = subscriptions["start_date"].dt.month == start.month
-    due = started & (monthly | anniversary.fillna(False).astype(bool))
-    candidates = (subscriptions["status_key"] == "active") & quantity_positive & due
+    seats = decimal_test(subscriptions["quantity_in_force"], lambda q: q > 0)
+    begins = subscriptions["start_date"]
+    started = begins.isna() | (begins <= end)
+    frequency = subscriptions["frequency"]
+    anniversary = (begins.dt.month == start.month).fillna(False).astype(bool)
+    years = (start.year - begins.dt.year).fillna(-1)
+    due = started & ((frequency == "monthly") | ((frequency == "annual") & anniversary)
+                     | ((frequency == "triennial") & anniversary & (years % (BILLING_FREQUENCIES["triennial"] // 12)
+                                                                    == 0)))
+    candidates = (subscriptions["status_key"] == "active") & seats & due
     absent = positions(matched_keys, subscriptions["subscription_id_key"]) < 0
-    due_and_absent: pd.DataFrame = subscriptions.loc[candidates & absent]
-    return due_and_absent
+    currency = subscriptions["currency"].where(subscriptions["currency"] != "", default_currency)
+    checked = currency.isin(list(currencies))
+    missing: pd.DataFrame = subscriptions.loc[candidates & absent & checked]
+    return missing, int((candidates & absent & ~checked).sum())

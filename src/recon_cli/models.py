@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from recon_cli.errors import ExitCode
-from recon_cli.records import FailOn, PriceStatus
+from recon_cli.records import FailOn
 
 
 class RunSummary(BaseModel):
@@ -22,11 +22,13 @@ class RunSummary(BaseModel):
     run_id: str
     created_at: str
     period: str | None
-    invoice_file: str
+    invoice_file: str  # the first invoice; `invoice_files` has them all
     subscriptions_file: str
     changes_file: str | None
     invoice_format: str
     invoice_numbers: list[str] = Field(default_factory=list)
+    invoice_files: list[str] = Field(default_factory=list)
+    # The run's as-of (rule 5): change-log records effective after it are scheduled, not evidence.
     as_of: str | None = None
     min_margin: str | None = None
     line_count: int = 0
@@ -45,9 +47,17 @@ class RunSummary(BaseModel):
     annual_revenue: dict[str, str] = Field(default_factory=dict)
     margin_pct: dict[str, str] = Field(default_factory=dict)
     missing_count: int = 0
+    # Σ expected_price and Σ expected_cost of the missing subscriptions, per currency.
     missing_value: dict[str, str] = Field(default_factory=dict)
+    missing_cost: dict[str, str] = Field(default_factory=dict)
+    # Subscriptions due and absent in a currency none of the invoices is in: not checked (rule 7).
+    not_checked_other_currency: int = 0
     reject_count: int = 0
+    # What needs a person (§4): quantity findings (lines and missing subscriptions: what
+    # --fail-on unexplained counts), price findings (lines), and all of them together.
     needs_attention: int = 0
+    price_findings: int = 0
+    needs_person: int = 0
     has_change_log: bool = False
     unknown_charge_types: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
@@ -60,7 +70,5 @@ class RunSummary(BaseModel):
             return ExitCode.OK
         needs = self.needs_attention > 0
         if fail_on == FailOn.ANY:
-            price_findings = any(count for status, count in self.price_status_counts.items()
-                                 if status not in (PriceStatus.OK, PriceStatus.NO_PRICE))
-            needs = needs or price_findings or self.reject_count > 0
+            needs = needs or self.price_findings > 0 or self.reject_count > 0
         return ExitCode.NEEDS_ATTENTION if needs else ExitCode.OK

@@ -8,8 +8,9 @@ data: every input row ends in exactly one of the two.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from recon_cli.errors import InputError
 from recon_cli.formats import DATE, GUID, MONEY, NUMBER, TableFormat, charge_type_key, resolve_columns
@@ -18,6 +19,7 @@ from recon_cli.formats.damage import excel_damage_notes
 from recon_cli.formats.dates import DateEvidence, factorize_dates, parse_date, parse_dates
 from recon_cli.formats.nce import KNOWN_CHARGE_TYPES
 from recon_cli.formats.numbers import factorize_numbers, parse_decimal, parse_numbers
+from recon_cli.formats.subscriptions import FREQUENCY_WORDS, STATUS_CANCELLED, STATUS_WORDS, USAGE
 from recon_cli.frames import concat_rejects, decimal_test, reject_rows
 from recon_cli.records import Kind, RejectCode
 
@@ -26,11 +28,6 @@ if TYPE_CHECKING:
 
     from recon_cli.load import RawTable
 
-FREQUENCY_WORDS = {
-    "monthly": "monthly", "month": "monthly", "p1m": "monthly", "1 month": "monthly",
-    "annual": "annual", "annually": "annual", "yearly": "annual", "year": "annual", "p1y": "annual",
-    "1 year": "annual", "triennial": "triennial", "p3y": "triennial", "3 years": "triennial",
-}
 # A term naming a commitment: Partner Center's text, or an ISO duration / "1 Year" from distributors.
 COMMITMENT = r"commitment|subscription|^p\d+[my]$|^(?:1|one|3|three)[ -]?(?:year|month)s?$"
 
@@ -185,32 +182,65 @@ def normalize_invoice(table: RawTable, fmt: TableFormat, source: Path, *, date_f
     row_text = frame["row"].astype("str")
     invoice = frame["invoice_number"]
     frame["line_id"] = invoice.where(invoice != "", file_stem(source)) + "-" + row_text
+    frame["invoice_file"] = source.name
     frame["charge_type_key"] = _charge_type_keys(frame["charge_type"])
     frame["currency"] = frame["currency"].str.upper()
-    term = frame["term"].str.lower()
-    frequency = _frequency(frame["billing_frequency"])
-    # A term that names one billing plan settles an empty BillingFrequency; "monthly/yearly" does not.
-    frequency = frequency.where(frequency != "", np.where(
-        term.str.contains("for monthly billing", regex=False), "monthly",
-        np.where(term.str.contains("for yearly billing", regex=False) | term.str.contains(
-            "for annual billing", regex=False), "annual", "")))
-    frame["frequency"] = frequency.astype("str")
-    commitment = term.str.contains(COMMITMENT, regex=True)
-    metered = (frame["meter_description"] != "") | (frame["unit_type"] != "") | (
-        (term != "") & ~commitment & ~term.str.contains("one-time|onetime|one time|perpetual", regex=True))
-    # A billing plan and no meter is a licence line even when the term text is left blank.
-    seat = (frame["frequency"] != "") & (commitment | ((term == "") & ~metered))
-    frame["kind"] = np.where(seat, Kind.SEAT.value, np.where(metered, Kind.USAGE.value, Kind.ONE_TIME.value))
+    frame["kind"], frame["frequency"] = _kinds(frame)
     cancel = frame["charge_type_key"].isin(list(fmt.cancel_charge_types))
     if fmt.cancel_contains:
         cancel |= frame["charge_type_key"].str.contains(fmt.cancel_contains, regex=False)
     frame["is_cancel"] = cancel
+    frame["event_rank"] = np.where(cancel, 2, frame["charge_type_key"].map(fmt.event_ranks).fillna(1)).astype("int8")
     frame["charge_type_known"] = frame["charge_type_key"].isin(list(fmt.known_charge_types))
     # The negative half of an addQuantity/removeQuantity pair, refunds and credits: never a seat count.
     frame["negative"] = decimal_test(frame["subtotal"], lambda amount: amount < 0)
     frame["product"] = frame["sku_name"].where(frame["sku_name"] != "", frame["product_name"])
     frame["product"] = frame["product"].where(frame["product"] != "", frame["subscription_description"])
-    return Typed(frame, typed.rejects, tuple(notes))
+    # A seat line without a readable seat count can never be compared: a reject, not a silent match.
+    countless = (frame["kind"] == Kind.SEAT.value) & frame["quantity"].isna()
+    rejects = typed.rejects
+    if countless.any():
+        header = resolve_columns(table.headers, table.where, fmt).get("quantity", "Quantity")
+        rejects = concat_rejects([rejects, reject_rows(
+            table.where, frame.loc[countless, "row"], header, "", RejectCode.REQUIRED_VALUE,
+            f"'{header}' is blank on a seat line; a seat line needs its seat count")])
+        frame = frame.loc[~countless].reset_index(drop=True)
+    return Typed(frame, rejects, tuple(notes))
+
+
+def _kinds(frame: pd.DataFrame) -> tuple[Any, pd.Series]:
+    """Each line's kind and billing plan (rule 2).
+
+    A seat line carries a commitment term and is neither a meter, a reservation, nor a trial without
+    a billing plan; a billing plan with no term text is a seat line too. A blank BillingFrequency
+    takes the plan the term names, else the length of the line's charge cycle (a year, three years,
+    a month): it never makes a seat line one-time.
+    """
+    import numpy as np
+
+    term = frame["term"].str.lower()
+    frequency = _frequency(frame["billing_frequency"])
+    frequency = frequency.where(frequency != USAGE, "")
+    commitment = term.str.contains(COMMITMENT, regex=True)
+    meter = frame["meter_description"] != ""
+    # Partner Center API samples fill ReservationOrderId on licence and meter rows too: a reservation is a
+    # row with that id that is neither a licence product (CFQ7TTC...) nor a meter.
+    reservation = (frame["reservation_order_id"] != "") & ~meter & ~frame["product_id"].str.upper().str.startswith(
+        "CFQ7TTC")
+    metered = meter | (~reservation & (((frame["unit_type"] != "") & ~commitment) | (
+        (term != "") & ~commitment & ~term.str.contains("one-time|onetime|one time|perpetual", regex=True))))
+    trial = frame["product_qualifiers"].str.lower().str.contains("trial", regex=False) | term.str.contains(
+        "trial", regex=False)
+    named = np.where(term.str.contains("for monthly billing", regex=False), "monthly",
+                     np.where(term.str.contains("for yearly billing|for annual billing|for 3 years billing",
+                                                regex=True), "annual", ""))
+    frequency = frequency.where(frequency != "", named)
+    seat = ~metered & ~reservation & ((commitment & ~(trial & (frequency == ""))) | ((term == "") & (frequency != "")))
+    cycle_days = (frame["charge_end"] - frame["charge_start"]).dt.days + 1
+    by_cycle = np.where(cycle_days >= 1000, "triennial", np.where(cycle_days >= 300, "annual", "monthly"))
+    frequency = frequency.where((frequency != "") | ~seat, by_cycle)
+    kind = np.where(seat, Kind.SEAT.value, np.where(metered, Kind.USAGE.value, Kind.ONE_TIME.value))
+    return kind, frequency.astype("str")
 
 
 def file_stem(path: Path) -> str:
@@ -240,7 +270,13 @@ def unknown_charge_types(invoice: pd.DataFrame) -> list[str]:
 
 
 def normalize_subscriptions(table: RawTable, fmt: TableFormat, *, date_format: str | None = None) -> Typed:
-    """Typed subscriptions; a repeated subscription id is rejected, never matched twice."""
+    """Typed subscriptions, one row per subscription id, with the quantity in force (rule 4).
+
+    The quantity in force is the export's quantity, or 0 for a cancelled subscription. Several rows
+    with one subscription id (a subscription split over agreement lines) add up, with a note. The
+    rejects carry `subscription_key`, the id of each rejected row, so that a line whose subscription
+    row was rejected says so instead of "never re-billed".
+    """
     typed = normalize_table(table, fmt, date_format=date_format)
     frame = typed.frame
     notes = [*typed.notes, *_damage_notes(typed, table, fmt)]
@@ -249,21 +285,73 @@ def normalize_subscriptions(table: RawTable, fmt: TableFormat, *, date_format: s
     frequency = _frequency(frame["billing_frequency"])
     frame["frequency"] = frequency.where(frequency != "", "monthly")
     status = frame["status"].str.strip().str.lower()
+    status = status.map(lambda word: STATUS_WORDS.get(word, word)).astype("str")
     # A PSA export without a status column (ConnectWise additions) marks cancellation by a date.
-    status = status.where((status != "") | frame["cancelled_date"].isna(), "cancelled")
+    status = status.where((status != "") | frame["cancelled_date"].isna(), STATUS_CANCELLED)
     frame["status_key"] = status.where(status != "", "active")
-    rejects = typed.rejects
-    duplicate = frame["subscription_id_key"].duplicated(keep="first")
-    if duplicate.any():
-        first_row = frame.drop_duplicates("subscription_id_key").set_index("subscription_id_key")["row"]
-        dupes = frame.loc[duplicate]
-        message = ("subscription id repeats row " + dupes["subscription_id_key"].map(first_row).astype("str")
-                   + "; only the first is used, so an invoice line is never matched twice")
-        rejects = concat_rejects([rejects, reject_rows(
-            table.file, dupes["row"], "subscription_id", dupes["subscription_id"],
-            RejectCode.DUPLICATE_SUBSCRIPTION, message)])
-        frame = frame.loc[~duplicate].reset_index(drop=True)
-    return Typed(frame, rejects, tuple(notes))
+    cancelled = frame["status_key"] == STATUS_CANCELLED
+    frame["quantity_in_force"] = frame["quantity"].where(~cancelled, Decimal(0))
+    frame, merged = _merge_split_subscriptions(frame)
+    if merged:
+        notes.append(merged)
+    rejects = typed.rejects.assign(subscription_key=_rejected_keys(table, fmt, typed.rejects))
+    return Typed(frame, rejects if len(rejects) else rejects.iloc[0:0], tuple(notes))
+
+
+def _rejected_keys(table: RawTable, fmt: TableFormat, rejects: pd.DataFrame) -> pd.Series:
+    """The subscription id key of each rejected export row ("" when the row had none)."""
+    import pandas as pd
+
+    header = resolve_columns(table.headers, table.where, fmt).get("subscription_id")
+    if header is None or rejects.empty:
+        return pd.Series([""] * len(rejects), index=rejects.index, dtype="str")
+    ids = table.frame.set_index("__row__")[header]
+    ids = ids[~ids.index.duplicated()]
+    return id_key(rejects["row"].map(ids).fillna("").astype("str"))
+
+
+def _merge_split_subscriptions(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """One row per subscription id: quantities in force add up; prices are averaged by seats when they differ."""
+    import pandas as pd
+
+    repeated = frame["subscription_id_key"].duplicated(keep=False)
+    if not repeated.any():
+        return frame, None
+    parts = frame.loc[repeated]
+    merged = []
+    for _key, rows in parts.groupby("subscription_id_key", sort=False):
+        first = rows.iloc[0].copy()
+        seats = [q for q in rows["quantity_in_force"] if q is not None and q == q]
+        total = sum(seats, Decimal(0))
+        first["quantity"] = sum((q for q in rows["quantity"] if q is not None and q == q), Decimal(0))
+        first["quantity_in_force"] = total
+        for price in ("unit_price", "unit_cost"):
+            first[price] = _seat_average(rows[price].tolist(), rows["quantity_in_force"].tolist())
+        active = rows.loc[rows["status_key"] != STATUS_CANCELLED, "status_key"]
+        first["status_key"] = active.iloc[0] if len(active) else STATUS_CANCELLED
+        merged.append(first)
+    combined = pd.DataFrame(merged).astype(frame.dtypes.to_dict())
+    out = pd.concat([frame.loc[~repeated], combined]).sort_values("row", kind="stable")
+    keys = parts["subscription_id_key"].drop_duplicates()
+    example = parts.loc[parts["subscription_id_key"] == keys.iloc[0]]
+    note = (f"{len(parts)} subscription export rows share {len(keys)} subscription id(s) (e.g. "
+            f"{example['subscription_id'].iloc[0]}, rows {', '.join(str(r) for r in example['row'].head(5))}): "
+            "each read as one subscription split over several lines; their quantities were added up.")
+    return out.reset_index(drop=True), note
+
+
+def _seat_average(prices: list[Any], seats: list[Any]) -> Decimal | None:
+    """One price for rows of one subscription: the same price, or the average weighted by seats."""
+    given = [(p, q) for p, q in zip(prices, seats, strict=True) if p is not None and p == p]
+    if not given:
+        return None
+    if len({p for p, _ in given}) == 1:
+        return Decimal(given[0][0])
+    weight = sum((q for _, q in given if q is not None and q == q), Decimal(0))
+    if weight == 0:
+        return None
+    return (sum((p * q for p, q in given if q is not None and q == q), Decimal(0)) / weight).quantize(
+        Decimal("0.0001"))
 
 
 def normalize_changes(table: RawTable, fmt: TableFormat, *, date_format: str | None = None) -> Typed:

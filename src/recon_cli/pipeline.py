@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recon_cli import assemble, confirm, explain, match, money, normalize, price
-from recon_cli.formats.detect import choose_invoice_format
 from recon_cli.formats.subscriptions import CHANGE_LOG, SUBSCRIPTIONS
 from recon_cli.frames import concat_rejects
-from recon_cli.load import read_subscription_tables, read_table
+from recon_cli.invoices import read_invoices
+from recon_cli.load import read_subscription_tables
 from recon_cli.result import ReconResult
 from recon_cli.summary import RunFacts, summarise
 
@@ -31,11 +31,12 @@ Progress = Callable[[str], None]
 class RunInputs:
     """What one run reads, and the options that change its rules."""
 
-    invoice: Path
+    invoices: tuple[Path, ...]
     subscriptions: Path
     changes: Path | None = None
     invoice_format: str = "auto"
     period: str | None = None
+    # The run's as-of (rule 5); None: the end of the day the run is made.
     as_of: datetime | None = None
     min_margin: Decimal | None = None
     # "MDY" or "DMY": the order of slashed dates in files whose values do not tell (--date-format).
@@ -48,14 +49,12 @@ class RunInputs:
 
 def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run_id: str = "",
               progress: Progress | None = None) -> ReconResult:
-    """Reconcile one invoice against the subscriptions and their change log (PRODUCT.md §3)."""
+    """Reconcile one month's invoices against the subscriptions and their change log (PRODUCT.md §3)."""
     step = progress or (lambda _message: None)
-    step("loading invoice")
-    invoice_table = read_table(inputs.invoice)
-    invoice_format = choose_invoice_format(invoice_table, inputs.invoice_format, inputs.invoice_profile)
-    invoice = normalize.normalize_invoice(invoice_table, invoice_format, inputs.invoice,
-                                          date_format=inputs.date_format)
-    default_currency = str(invoice.frame["currency"].mode().iloc[0]) if len(invoice.frame) else ""
+    step("loading invoices")
+    invoices = read_invoices(inputs.invoices, inputs.invoice_format, inputs.invoice_profile, inputs.date_format)
+    default_currency = invoices.default_currency
+    as_of = inputs.as_of or datetime.combine(date.today(), time.max)
 
     step("loading subscriptions")
     subscription_table, change_table = read_subscription_tables(inputs.subscriptions, inputs.changes)
@@ -65,22 +64,30 @@ def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run
                if change_table is not None else None)
 
     step("matching")
-    lines = match.match_lines(invoice.frame, subscriptions.frame)
-    decisions = explain.decide_differences(match.seat_counts(lines), changes.frame if changes else None,
-                                           inputs.as_of)
+    lines = match.match_lines(invoices.typed.frame, subscriptions.frame, subscriptions.rejects)
+    decisions = explain.decide_differences(match.seat_counts(lines), changes.frame if changes else None, as_of)
     verdicts = explain.explain_lines(lines, decisions)
     prices = price.price_lines(lines, inputs.min_margin)
     at_risk = money.money_at_risk(lines, decisions, verdicts, prices)
-    result_lines = assemble.result_lines(lines, verdicts, prices, at_risk)
+    needs = confirm.needs_person(*(_series(v, lines) for v in (verdicts.status, verdicts.reason, prices.price_status)))
+    result_lines = assemble.result_lines(lines, verdicts, prices, at_risk, needs)
     result_lines = confirm.apply_confirmations(result_lines, lines[["sub_key", "subscription_id_key"]],
                                                confirmations)
 
     period = inputs.period or match.invoice_period(lines)
+    notes: list[str] = []
+    if inputs.period is not None and not match.has_seat_charges(lines, inputs.period):
+        notes.append(explain.period_warning(inputs.period))
     matched_keys = lines.loc[lines["sub_key"] != "", "sub_key"].drop_duplicates()
-    due = match.missing_subscriptions(subscriptions.frame, matched_keys, period)
-    missing = assemble.missing_frame(due, explain.missing_texts(due, period), default_currency)
+    currencies = set(invoices.typed.frame["currency"]) - {""}
+    due, not_checked = match.missing_subscriptions(subscriptions.frame, matched_keys, period, currencies,
+                                                   default_currency)
+    missing = assemble.missing_frame(due, explain.missing_texts(due, period or ""), default_currency)
     missing = confirm.confirm_missing(missing, confirmations)
-    rejects = concat_rejects([invoice.rejects, subscriptions.rejects, *([changes.rejects] if changes else [])])
+    if not_checked:
+        notes.append(explain.not_checked_note(not_checked))
+    rejects = concat_rejects([invoices.typed.rejects, subscriptions.rejects,
+                              *([changes.rejects] if changes else [])])
     usage_summary, usage_notes = None, []
     if inputs.usage is not None:
         from recon_cli.usage import check_usage
@@ -92,20 +99,22 @@ def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run
 
     step("summarising")
     facts = RunFacts(
-        run_id=run_id, period=period, invoice_file=str(inputs.invoice), subscriptions_file=str(inputs.subscriptions),
-        changes_file=str(inputs.changes) if inputs.changes else None, invoice_format=invoice_format.name,
-        as_of=inputs.as_of.isoformat() if inputs.as_of else None,
+        run_id=run_id, period=period, invoice_files=[str(p) for p in inputs.invoices],
+        subscriptions_file=str(inputs.subscriptions), changes_file=str(inputs.changes) if inputs.changes else None,
+        invoice_format=invoices.format_name, as_of=as_of.isoformat(timespec="seconds"),
         min_margin=str(inputs.min_margin) if inputs.min_margin is not None else None,
         subscription_count=len(subscriptions.frame), change_count=len(changes.frame) if changes else 0,
-        has_change_log=changes is not None, unknown_charge_types=normalize.unknown_charge_types(invoice.frame),
-        notes=_notes(invoice_table.notes, invoice.notes, subscription_table.notes,
-                     change_table.notes if change_table is not None else [], subscriptions.notes,
-                     changes.notes if changes else (), usage_notes),
-        usage_check=usage_summary)
+        has_change_log=changes is not None,
+        unknown_charge_types=normalize.unknown_charge_types(invoices.typed.frame),
+        notes=[*invoices.typed.notes, *subscription_table.notes, *(change_table.notes if change_table else []),
+               *subscriptions.notes, *(changes.notes if changes else ()), *notes, *usage_notes],
+        not_checked_other_currency=not_checked, usage_check=usage_summary)
     summary = summarise(result_lines, missing, rejects, facts)
-    return ReconResult(lines=result_lines, missing=missing, evidence=explain.evidence_records(decisions.evidence),
-                       rejects=rejects, summary=summary, invoice_raw=invoice_table.frame)
+    return ReconResult(lines=result_lines, missing=missing, evidence=explain.evidence_records(decisions),
+                       rejects=rejects, summary=summary, invoice_raw=invoices.raw)
 
 
-def _notes(*parts: Sequence[Any]) -> list[str]:
-    return [str(note) for part in parts for note in part]
+def _series(values: Any, lines: Any) -> Any:
+    import pandas as pd
+
+    return values if isinstance(values, pd.Series) else pd.Series(values, index=lines.index)

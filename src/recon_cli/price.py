@@ -2,8 +2,11 @@
 and the margins that follow from them.
 
 The provider's unit cost is what one seat costs for a full billing period in the billing
-currency: ROUNDDOWN(EffectiveUnitPrice x PCToBCExchangeRate, 2), and for a prorated line
-scaled by full-cycle days / charged days (the cycle anchored at the line's ChargeEndDate).
+currency. It comes from the subscription's full-cycle seat line when the invoice has one:
+ROUNDDOWN(EffectiveUnitPrice x PCToBCExchangeRate, 2), as the subtotal is computed. Otherwise a
+prorated line's EffectiveUnitPrice x rate is scaled to its full cycle (full-cycle days / charged
+days, the cycle anchored at the line's ChargeEndDate) before any rounding, then rounded once, and
+compared within 0.01 x that scale: a late-month seat add is not a changed cost.
 """
 
 from __future__ import annotations
@@ -13,10 +16,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from math import lcm
 from typing import TYPE_CHECKING, Any
 
+from recon_cli.events import in_event_order
 from recon_cli.formats.nce import CENT, seat_unit_cost
 from recon_cli.formats.subscriptions import BILLING_FREQUENCIES
 from recon_cli.frames import carry, group_positions
-from recon_cli.match import latest_events
 from recon_cli.records import Kind, PriceStatus, Status
 
 if TYPE_CHECKING:
@@ -52,19 +55,24 @@ def full_cycle_scale(lines: pd.DataFrame) -> pd.Series:
 
 
 def provider_unit_cost(price: Decimal | None, rate: Decimal | None, scale: Decimal) -> Decimal | None:
-    """One seat for one full billing period, in the billing currency."""
+    """One seat for one full billing period, in the billing currency: a full-cycle line's as the
+    provider rounds it, a prorated line's scaled to its full cycle first and rounded once."""
     if price is None or price != price:
         return None
-    cost = seat_unit_cost(price, rate if rate is not None and rate == rate else Decimal(1))
-    if scale != 1:
-        cost = (cost * scale).quantize(CENT, rounding=ROUND_HALF_UP)
-    return cost
+    rate = rate if rate is not None and rate == rate else Decimal(1)
+    if scale == 1:
+        return seat_unit_cost(price, rate)
+    return (price * rate * scale).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def price_status(cost: Decimal | None, price: Decimal | None, expected: Decimal | None,
                  provider_months: int, subscription_months: int, currency_differs: bool,
-                 min_margin: Decimal | None) -> tuple[str, Decimal | None]:
-    """The most severe price finding for one subscription, and its margin in percent."""
+                 min_margin: Decimal | None, scale: Decimal = Decimal(1)) -> tuple[str, Decimal | None]:
+    """The most severe price finding for one subscription, and its margin in percent.
+
+    `scale` is the full-cycle days / charged days of the line the cost came from: the cost is
+    compared with the expected one within COST_TOLERANCE x scale.
+    """
     if currency_differs:
         return PriceStatus.CURRENCY_MISMATCH, None
     common = lcm(provider_months, subscription_months)
@@ -77,7 +85,7 @@ def price_status(cost: Decimal | None, price: Decimal | None, expected: Decimal 
         return PriceStatus.BELOW_COST, margin
     if expected is not None and cost_common is not None:
         expected_common = expected * (common // subscription_months)
-        if abs(expected_common - cost_common) > COST_TOLERANCE:
+        if abs(expected_common - cost_common) > COST_TOLERANCE * scale * (common // provider_months):
             return PriceStatus.COST_CHANGED, margin
     if min_margin is not None and margin is not None and margin < min_margin:
         return PriceStatus.LOW_MARGIN, margin
@@ -87,7 +95,8 @@ def price_status(cost: Decimal | None, price: Decimal | None, expected: Decimal 
 
 
 def check_prices(lines: pd.DataFrame, min_margin: Decimal | None) -> pd.DataFrame:
-    """Price findings per matched subscription with seat lines, from its latest charged seat line.
+    """Price findings per matched subscription with seat lines, from its latest full-cycle charged
+    seat line, else its latest prorated one.
 
     Returns:
         one row per `group`: unit_cost, price_status, margin_pct.
@@ -95,12 +104,17 @@ def check_prices(lines: pd.DataFrame, min_margin: Decimal | None) -> pd.DataFram
     import pandas as pd
 
     charged = (lines["kind"] == Kind.SEAT.value) & (lines["sub_key"] != "") & ~lines["is_cancel"] & \
-        ~lines["negative"]
-    columns = ["group", "order_date", "charge_start", "charge_end", "row", "effective_unit_price",
-               "exchange_rate", "unit_price", "expected_unit_cost", "currency", "subscription_currency",
-               "frequency", "subscription_frequency"]
-    latest = latest_events(lines.loc[charged, columns])
-    scales = full_cycle_scale(latest)
+        ~lines["negative"] & lines["effective_unit_price"].notna()
+    columns = ["group", "order_date", "charge_start", "charge_end", "row", "negative", "event_rank",
+               "effective_unit_price", "exchange_rate", "unit_price", "expected_unit_cost", "currency",
+               "subscription_currency", "frequency", "subscription_frequency"]
+    candidates = lines.loc[charged, columns]
+    candidates = candidates.assign(scale=full_cycle_scale(candidates))
+    candidates = candidates.assign(full_cycle=candidates["scale"] == 1)
+    # The latest full-cycle line when there is one: sorted so that it comes last in its group.
+    ordered = in_event_order(candidates).sort_values(["group", "full_cycle"], kind="stable")
+    latest = ordered.drop_duplicates("group", keep="last")
+    scales = latest["scale"]
     # Thousands of subscriptions share a handful of price combinations: decide each combination once.
     memo: dict[tuple[Any, ...], tuple[Decimal | None, str, Decimal | None]] = {}
     decided = []
@@ -122,12 +136,14 @@ def _decide_price(combination: tuple[Any, ...], min_margin: Decimal | None
     effective_price, rate, price, expected, currency_differs, frequency, sub_frequency, scale = combination
     cost = provider_unit_cost(effective_price, rate, scale)
     status, margin = price_status(cost, price, expected, BILLING_FREQUENCIES.get(frequency, 1),
-                                  BILLING_FREQUENCIES.get(sub_frequency, 1), bool(currency_differs), min_margin)
+                                  BILLING_FREQUENCIES.get(sub_frequency, 1), bool(currency_differs), min_margin,
+                                  scale)
     return cost, str(status), margin
 
 
 def line_price_status(lines: pd.DataFrame) -> pd.Series:
-    """Price status of lines without a seat cost: currency, then whether a price exists."""
+    """Price status of lines without a seat cost: usage and one-time lines have no per-seat price
+    (`not_applicable`); a seat line is checked for its currency, then whether a price exists."""
     import numpy as np
     import pandas as pd
 
@@ -135,8 +151,9 @@ def line_price_status(lines: pd.DataFrame) -> pd.Series:
     sub_currency = lines["subscription_currency"].fillna("")
     differs = matched & (sub_currency != "") & (lines["currency"] != sub_currency)
     has_price = lines["unit_price"].notna() & matched
-    return pd.Series(np.where(differs, PriceStatus.CURRENCY_MISMATCH.value,
-                              np.where(has_price, PriceStatus.OK.value, PriceStatus.NO_PRICE.value)),
+    status = np.where(differs, PriceStatus.CURRENCY_MISMATCH.value,
+                      np.where(has_price, PriceStatus.OK.value, PriceStatus.NO_PRICE.value))
+    return pd.Series(np.where(lines["kind"] == Kind.SEAT.value, status, PriceStatus.NOT_APPLICABLE.value),
                      index=lines.index)
 
 

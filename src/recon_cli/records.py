@@ -40,6 +40,8 @@ class PriceStatus(StrEnum):
     LOW_MARGIN = "low_margin"
     NO_PRICE = "no_price"
     OK = "ok"
+    NOT_APPLICABLE = "not_applicable"  # usage and one-time lines: no per-seat price
+    CONFIRMED = "confirmed"  # a person accepted the line's findings (rule 9)
 
 
 class Kind(StrEnum):
@@ -66,7 +68,10 @@ class Reason(StrEnum):
     SEVERAL_CAUSES = "several_causes"
     NO_EVIDENCE = "no_evidence"
     NO_CHANGE_LOG = "no_change_log"
+    SEAT_COUNT_UNKNOWN = "seat_count_unknown"
+    CREDIT_ONLY = "credit_only"
     SUBSCRIPTION_NOT_FOUND = "subscription_not_found"
+    SUBSCRIPTION_REJECTED = "subscription_rejected"
     USAGE_LINE = "usage_line"
     ONE_TIME_LINE = "one_time_line"
     CONFIRMED = "confirmed"
@@ -92,6 +97,10 @@ class RejectCode(StrEnum):
     NOT_A_RECORD = "not_a_record"
 
 
+# How many invoice files one run takes (PRODUCT.md §1: one invoice per billing currency).
+MAX_INVOICES = 10
+
+
 class FailOn(StrEnum):
     """What makes `recon run` exit 1 (PRODUCT.md §4, `--fail-on`)."""
 
@@ -100,9 +109,12 @@ class FailOn(StrEnum):
     NEVER = "never"
 
 
-NEEDS_PERSON: frozenset[str] = frozenset(
-    {Status.UNEXPLAINED, Status.PARTIALLY_EXPLAINED, Status.UNMATCHED}
-)
+# A line needs a person (§4) for a quantity finding: one of these statuses, or an explanation that
+# rests on failed provisioning; or for a price finding. A confirmation accepts both.
+QUANTITY_FINDINGS: frozenset[str] = frozenset({Status.UNEXPLAINED, Status.PARTIALLY_EXPLAINED, Status.UNMATCHED})
+PRICE_FINDINGS: frozenset[str] = frozenset(
+    {PriceStatus.CURRENCY_MISMATCH, PriceStatus.BELOW_COST, PriceStatus.COST_CHANGED, PriceStatus.LOW_MARGIN})
+NEEDS_PERSON = QUANTITY_FINDINGS
 
 
 # --- the field catalogue ----------------------------------------------------------------------
@@ -124,6 +136,7 @@ class FieldKind(StrEnum):
     MONEY = "money"
     PCT = "pct"
     IDS = "ids"
+    BOOL = "bool"
 
 
 DECIMAL_KINDS = frozenset({FieldKind.NUMBER, FieldKind.MONEY, FieldKind.PCT})
@@ -185,36 +198,39 @@ _EC = _E | _C
 # One row per invoice line (ReconResult.lines), in the order every output shows them. Money and
 # quantities are Decimal (or None where they do not apply), dates ISO text ("" when absent).
 LINES: tuple[Field, ...] = _catalogue(
-    "line_id:Line, row:Row:int, invoice_number:Invoice, customer_name:Customer, customer_id:Customer ID,"
+    "line_id:Line, row:Row:int, invoice_number:Invoice, invoice_file:Invoice file, customer_name:Customer,"
+    "customer_id:Customer ID,"
     "subscription_id:Subscription ID, product:Product, product_id:Product ID, sku_id:SKU,"
     "charge_type:Charge type, kind:Kind, billing_frequency:Billing, order_date:Order date:date,"
-    "charge_start:Charge start:date, charge_end:Charge end:date, status:Status:status, reason:Reason,"
+    "charge_start:Charge start:date, charge_end:Charge end:date, status:Status:status,"
+    "needs_person:Needs a person:bool, reason:Reason,"
     "price_status:Price status, match_method:Match method, matched_subscription_id:Matched subscription,"
     "quantity:Quantity:number, billable_quantity:Billable qty:number, provider_quantity:Provider qty:number,"
     "subscription_quantity:Subscription qty:number, quantity_delta:Delta:number, residual:Residual:number,"
     "as_of:Provider as of:date, unit_cost:Unit cost:money, unit_price:Unit price:money, margin_pct:Margin:pct,"
     "subtotal:Subtotal:money, tax_total:Tax:money, total:Total:money, currency:Currency,"
-    "money_at_risk:At risk:money, explanation:Explanation, evidence:Evidence:ids",
+    "money_at_risk:At risk:money, explanation:Explanation, evidence:Evidence:ids, scheduled:Scheduled:ids",
     {"line_id": _EC, "customer_name": _E, "subscription_id": _E, "product": _E, "charge_type": _E,
-     "kind": _C, "status": _EC, "reason": _EC, "price_status": _EC, "match_method": _C,
+     "kind": _C, "status": _EC, "needs_person": _EC, "reason": _EC, "price_status": _EC, "match_method": _C,
      "provider_quantity": _EC, "subscription_quantity": _EC, "quantity_delta": _EC, "residual": _E,
      "as_of": _E, "unit_cost": _EC, "unit_price": _EC, "subtotal": _E, "currency": _E, "money_at_risk": _E,
-     "explanation": _EC, "evidence": _EC},
+     "explanation": _EC, "evidence": _EC, "scheduled": _EC},
 )
 # What a confirmed line (or missing entry) was before `recon confirm`, so `recon unconfirm` can put
 # it back: kept by the store only.
 ORIGINALS: tuple[Field, ...] = tuple(
     Field(f"original_{name}", "", kind, frozenset({Output.STORE}))
-    for name, kind in (("status", FieldKind.TEXT), ("reason", FieldKind.TEXT),
-                       ("explanation", FieldKind.TEXT), ("money_at_risk", FieldKind.MONEY)))
+    for name, kind in (("status", FieldKind.TEXT), ("reason", FieldKind.TEXT), ("price_status", FieldKind.TEXT),
+                       ("explanation", FieldKind.TEXT), ("money_at_risk", FieldKind.MONEY),
+                       ("needs_person", FieldKind.BOOL)))
 MISSING_ORIGINALS: tuple[Field, ...] = tuple(f for f in ORIGINALS if f.name in ("original_reason",
                                                                                  "original_explanation"))
 # Subscriptions due this period and absent from the invoice (ReconResult.missing).
 MISSING: tuple[Field, ...] = _catalogue(
     "subscription_id:Subscription ID, row:Row:int, customer_id:Customer ID, customer_name:Customer,"
     "product:Product, quantity:Quantity:number, billing_frequency:Billing, start_date:Start date:date,"
-    "unit_price:Unit price:money, currency:Currency, expected_amount:Expected amount:money, reason:Reason,"
-    "explanation:Explanation")
+    "unit_price:Unit price:money, unit_cost:Unit cost:money, currency:Currency, expected_cost:Expected cost:money,"
+    "expected_price:Expected price:money, needs_person:Needs a person:bool, reason:Reason, explanation:Explanation")
 # Change-log records used by any explanation (ReconResult.evidence): the fields of EvidenceRecord,
 # as text (the delta signed: "+2").
 EVIDENCE: tuple[Field, ...] = _catalogue(
@@ -308,7 +324,8 @@ class EvidenceRecord(Record):
 @_fields
 @dataclass(frozen=True)
 class Confirmation(Record):
-    """A person's sign-off on a difference (PRODUCT.md §3 rule 9)."""
+    """A person's sign-off on a subscription's findings (PRODUCT.md §3 rule 9): it holds while the
+    subscription shows the same quantities, provider unit cost and unit price."""
 
     subscription_id: str
     provider_quantity: str | None
@@ -318,6 +335,8 @@ class Confirmation(Record):
     confirmed_at: str
     run_id: str
     line_id: str | None = None
+    unit_cost: str | None = None
+    unit_price: str | None = None
 
 
 @_fields

@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from recon_cli.models import RunSummary
 
 
+# Columns of ReconResult.invoice_raw beside the provider's own: the spreadsheet row and the file name.
+ROW_COLUMN = "__row__"
+FILE_COLUMN = "__file__"
+
+
 @dataclass(frozen=True)
 class ReconResult:
     """Frames plus summary.
@@ -25,9 +30,10 @@ class ReconResult:
         evidence: change-log records used by any explanation, EVIDENCE_FIELDS.
         rejects: input rows that could not be used, REJECT_FIELDS.
         summary: the counts and totals.
-        invoice_raw: the invoice exactly as read (all text, original headers), with a
-            `__row__` column holding the spreadsheet row, so the CSV export can append
+        invoice_raw: the invoices exactly as read (all text, original headers), with ROW_COLUMN
+            holding the spreadsheet row and FILE_COLUMN the file, so the CSV export can append
             results to the provider's own columns. None when rebuilt from the store.
+        warnings: cells that were read with a doubt, or left blank: REJECT_FIELDS (PRODUCT.md §2).
     """
 
     lines: pd.DataFrame
@@ -36,3 +42,10 @@ class ReconResult:
     rejects: pd.DataFrame
     summary: RunSummary
     invoice_raw: pd.DataFrame | None = field(default=None)
+    warnings: pd.DataFrame = field(default_factory=lambda: _no_warnings())
+
+
+def _no_warnings() -> pd.DataFrame:
+    from recon_cli.frames import empty_rejects
+
+    return empty_rejects()

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from recon_cli.confirm import finding_masks
 from recon_cli.frames import sum_by
 from recon_cli.models import RunSummary
 from recon_cli.price import seat_margins
-from recon_cli.records import NEEDS_PERSON, Reason, Status
+from recon_cli.records import MatchMethod
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,7 +22,7 @@ class RunFacts:
 
     run_id: str
     period: str | None
-    invoice_file: str
+    invoice_files: list[str]
     subscriptions_file: str
     changes_file: str | None
     invoice_format: str
@@ -32,6 +33,7 @@ class RunFacts:
     has_change_log: bool
     unknown_charge_types: list[str]
     notes: list[str]
+    not_checked_other_currency: int = 0
     usage_check: dict[str, Any] | None = None
 
 
@@ -49,12 +51,15 @@ def summarise(lines: pd.DataFrame, missing: pd.DataFrame, rejects: pd.DataFrame,
     for key, amount in sorted(sum_by(lines, ["currency", "status"], "subtotal").items()):
         currency, status = key.split("|", 1)
         subtotal_by_status.setdefault(currency, {})[status] = str(amount)
-    unmatched = lines.loc[lines["status"] == Status.UNMATCHED.value]
-    needs = int(lines["status"].isin(NEEDS_PERSON).sum())
+    # A confirmed unmatched line is accepted, not billed: it still counts as unbilled cost (rule 9).
+    unmatched = lines.loc[lines["match_method"] == MatchMethod.NONE.value]
+    quantity, price = finding_masks(lines["status"], lines["reason"], lines["price_status"])
+    missing_people = int(missing["needs_person"].sum()) if len(missing) else 0
     annual_revenue, margin_pct = seat_margins(lines)
     return RunSummary(
         run_id=facts.run_id, created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        period=facts.period, invoice_file=facts.invoice_file, subscriptions_file=facts.subscriptions_file,
+        period=facts.period, invoice_file=facts.invoice_files[0] if facts.invoice_files else "",
+        invoice_files=facts.invoice_files, subscriptions_file=facts.subscriptions_file,
         changes_file=facts.changes_file, invoice_format=facts.invoice_format,
         invoice_numbers=sorted(n for n in lines["invoice_number"].unique().tolist() if n),
         as_of=facts.as_of, min_margin=facts.min_margin,
@@ -66,8 +71,11 @@ def summarise(lines: pd.DataFrame, missing: pd.DataFrame, rejects: pd.DataFrame,
         unbilled_cost=_amounts(sum_by(unmatched, ["currency"], "subtotal")),
         money_at_risk=_amounts(sum_by(lines, ["currency"], "money_at_risk"), keep_zero=False),
         annual_revenue=annual_revenue, margin_pct=margin_pct, missing_count=len(missing),
-        missing_value=_amounts(sum_by(missing, ["currency"], "expected_amount")),
+        missing_value=_amounts(sum_by(missing, ["currency"], "expected_price")),
+        missing_cost=_amounts(sum_by(missing, ["currency"], "expected_cost")),
+        not_checked_other_currency=facts.not_checked_other_currency,
         reject_count=len(rejects), has_change_log=facts.has_change_log,
-        needs_attention=needs + int((missing["reason"] != Reason.CONFIRMED.value).sum()),
+        needs_attention=int(quantity.sum()) + missing_people, price_findings=int(price.sum()),
+        needs_person=int(lines["needs_person"].sum()) + missing_people,
         unknown_charge_types=facts.unknown_charge_types, notes=facts.notes, usage_check=facts.usage_check,
     )

@@ -78,6 +78,9 @@ class TableFormat:
         defaults: text used for a column that is absent or blank (a profile's `currency = "EUR"`).
         fallbacks: our column -> another of ours used where the first is blank.
         derive: extra clean-up on the typed frame, for what a format computes differently.
+        event_ranks: ChargeType key -> its place among same-day events (PRODUCT.md §3 rule 3):
+            0 for what starts a cycle (new, renew...), 1 for seat changes (the default),
+            2 for cancellations.
     """
 
     name: str
@@ -95,6 +98,7 @@ class TableFormat:
     defaults: Mapping[str, str] = field(default_factory=dict, hash=False)
     fallbacks: Mapping[str, str] = field(default_factory=dict, hash=False)
     derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    event_ranks: Mapping[str, int] = field(default_factory=dict, hash=False)
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)

@@ -37,6 +37,7 @@ GRAPH = TableFormat(
     base=NCE,
     known_charge_types=NCE.known_charge_types,
     cancel_charge_types=NCE.cancel_charge_types,
+    event_ranks=NCE.event_ranks,
     date_order="MDY",
 )
 

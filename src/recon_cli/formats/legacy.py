@@ -95,6 +95,14 @@ def _per_seat(subtotal: Decimal | None, quantity: Decimal | None, list_price: De
     return (subtotal / quantity).quantize(UNIT_PRICE_PLACES, rounding=ROUND_HALF_UP)
 
 
+# Same-day events in order: the cycle's fees, then the prorates of a change, then cancellations.
+LEGACY_EVENT_RANKS = {
+    **dict.fromkeys(("activationfee", "cyclefee", "purchasefee", "purchasefeemonthlybilling", "renewfee",
+                     "proratefeewhenrenew", "proratefeeswhenpurchaseannualbilling", "proratefeeswhenactivate",
+                     "new"), 0),
+    **{key: 2 for key in LEGACY_CHARGE_TYPES if "cancel" in key},
+}
+
 LEGACY = TableFormat(
     name="legacy",
     title="Partner Center legacy licence-based reconciliation (CSV)",
@@ -104,6 +112,7 @@ LEGACY = TableFormat(
     description="Partner Center → Billing → legacy invoice ('D' invoices) → Reconciliation (.csv), licence-based.",
     known_charge_types=LEGACY_CHARGE_TYPES,
     cancel_contains="cancel",
+    event_ranks=LEGACY_EVENT_RANKS,
     date_order="MDY",
     fallbacks={"order_date": "charge_start", "billable_quantity": "quantity"},
     derive=derive_legacy,

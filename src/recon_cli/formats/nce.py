@@ -23,6 +23,17 @@ KNOWN_CHARGE_TYPES = frozenset({
     "customercredit", "extendterm", "usage",
 })
 
+# Same-day events in order (rule 3): what starts a cycle, then seat changes, then cancellations.
+EVENT_RANKS = {
+    **dict.fromkeys(("new", "purchase", "renew", "cyclecharge", "changebillingplan", "extendterm"), 0),
+    **dict.fromkeys(("addquantity", "removequantity", "convert", "movequantity"), 1),
+    **dict.fromkeys(CANCEL_CHARGE_TYPES, 2),
+}
+# Seats that leave a subscription for another (an upgrade, a move): a negative line of these types.
+LEAVING_CHARGE_TYPES = frozenset({"convert", "movequantity"})
+# The two halves of a seat change: a reversal of the earlier count and a charge for the new one.
+PAIRED_CHARGE_TYPES = frozenset({"addquantity", "removequantity"})
+
 NCE = TableFormat(
     name="nce",
     title="Partner Center new-commerce invoice reconciliation (CSV)",
@@ -30,6 +41,7 @@ NCE = TableFormat(
     description="Partner Center → Billing → invoice → Download report (new commerce, 'G' invoices).",
     known_charge_types=KNOWN_CHARGE_TYPES,
     cancel_charge_types=CANCEL_CHARGE_TYPES,
+    event_ranks=EVENT_RANKS,
     date_order="MDY",
     columns=(
         Column("partner_id", "PartnerId", GUID),

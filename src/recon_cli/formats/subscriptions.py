@@ -73,6 +73,17 @@ CHANGE_LOG = TableFormat(
     ),
 )
 
+# Months per billing period of each billing plan; `usage` (pay-as-you-go) has none.
 BILLING_FREQUENCIES = {"monthly": 1, "annual": 12, "triennial": 36}
+USAGE = "usage"
+# How billing plans are written, on invoices (BillingFrequency) and in billing exports, lower-cased.
+FREQUENCY_WORDS = {
+    **dict.fromkeys(("monthly", "month", "p1m", "1 month", "one month"), "monthly"),
+    **dict.fromkeys(("annual", "annually", "yearly", "year", "p1y", "1 year", "one year"), "annual"),
+    **dict.fromkeys(("triennial", "p3y", "3 years", "three years", "3 year", "three year"), "triennial"),
+    **dict.fromkeys(("usage", "pay-as-you-go", "pay as you go", "payg", "consumption", "metered"), USAGE),
+}
+STATUS_CANCELLED = "cancelled"
+STATUS_WORDS = {"canceled": STATUS_CANCELLED, "cancelled": STATUS_CANCELLED}
 PROVISIONING_FAILED = "failed provisioning"
 PROVISIONING_AWAITING = "awaiting provisioning"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from recon_cli.outputs.files import atomic_write, safe_text, safe_text_column
 from recon_cli.outputs.values import evidence_lists, plain_column
 from recon_cli.records import LINES, Field, FieldKind, Output, carried
+from recon_cli.result import FILE_COLUMN
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,6 +44,8 @@ def _csv_columns(lines: pd.DataFrame, columns: Iterable[tuple[str, Field]]) -> p
             continue
         if field.kind is FieldKind.IDS:
             values: list[Any] = [";".join(ids) for ids in evidence_lists(lines[field.name])]
+        elif field.kind is FieldKind.BOOL:
+            values = ["true" if v is True or v == 1 else "false" for v in lines[field.name].tolist()]
         else:
             values = plain_column(lines[field.name])
         series = pd.Series(values, dtype="object")
@@ -50,24 +53,40 @@ def _csv_columns(lines: pd.DataFrame, columns: Iterable[tuple[str, Field]]) -> p
     return pd.DataFrame(data)
 
 
-def _reject_messages(result: ReconResult) -> dict[int, str]:
-    """Spreadsheet row -> why the invoice row was rejected (rejects of other files excluded)."""
+ROW_SPAN = 10**9  # row key = file position x ROW_SPAN + spreadsheet row
+
+
+def _file_positions(raw: pd.DataFrame) -> dict[str, int]:
+    files = raw[FILE_COLUMN].drop_duplicates().tolist() if FILE_COLUMN in raw.columns else []
+    return {str(name): position for position, name in enumerate(files)}
+
+
+def _row_keys(files: Any, rows: Any, positions: dict[str, int]) -> Any:
+    """One integer per (file, row): rows repeat across a run's invoice files."""
+    import numpy as np
+    import pandas as pd
+
+    position = pd.Series(files).astype("str").map(lambda f: positions.get(Path(f.split(" [")[0]).name, 0))
+    return position.to_numpy(dtype=np.int64) * ROW_SPAN + np.asarray(rows, dtype=np.int64)
+
+
+def _reject_messages(result: ReconResult, positions: dict[str, int]) -> dict[int, str]:
+    """Row key -> why the invoice row was rejected (rejects of other files excluded)."""
     rejects = result.rejects
     if rejects.empty:
         return {}
-    invoice_name = Path(result.summary.invoice_file).name
-    mine = rejects[rejects["file"].astype("str").map(lambda f: Path(f).name) == invoice_name]
+    invoices = {Path(f).name for f in (result.summary.invoice_files or [result.summary.invoice_file])}
+    mine = rejects[rejects["file"].astype("str").map(lambda f: Path(f.split(" [")[0]).name in invoices)]
     messages: dict[int, str] = {}
-    for row, column, message in zip(mine["row"].tolist(), mine["column"].tolist(),
-                                    mine["message"].tolist(), strict=True):
+    keys = _row_keys(mine["file"], mine["row"].astype("int64"), positions)
+    for key, column, message in zip(keys.tolist(), mine["column"].tolist(), mine["message"].tolist(), strict=True):
         text = f"{column}: {message}" if column else str(message)
-        key = int(row)
         messages[key] = f"{messages[key]}; {text}" if key in messages else text
     return messages
 
 
 def write_csv(result: ReconResult, target: Path) -> None:
-    """Write the invoice's own columns, unchanged, with the recon_ result columns appended.
+    """Write the invoices' own columns, unchanged, with the recon_ result columns appended.
 
     Rows that were rejected at load have no line: they get recon_status "rejected" and the
     reject message as recon_explanation. A run re-rendered from the store has no invoice
@@ -79,21 +98,24 @@ def write_csv(result: ReconResult, target: Path) -> None:
     if raw is None:
         frame = _csv_columns(result.lines, ((f.name, f) for f in carried(LINES, Output.JSON)))
     else:
+        positions = _file_positions(raw)
         appended = _csv_columns(result.lines, ((f.csv_name, f) for f in _CSV_FIELDS))
-        appended.index = result.lines["row"].astype("int64").to_numpy()
+        files = result.lines["invoice_file"] if "invoice_file" in result.lines.columns else [""] * len(result.lines)
+        appended.index = _row_keys(files, result.lines["row"].astype("int64"), positions)
         # One line per invoice row by construction; keep the first if a caller repeats a row.
         appended = appended[~appended.index.duplicated()]
-        rows = raw["__row__"].astype("int64").to_numpy()
+        raw_files = raw[FILE_COLUMN] if FILE_COLUMN in raw.columns else [""] * len(raw)
+        rows = _row_keys(raw_files, raw["__row__"].astype("int64"), positions)
         appended = appended.reindex(rows)
         unmatched = appended[STATUS_COLUMN].isna().to_numpy()
         if unmatched.any():
-            messages = _reject_messages(result)
+            messages = _reject_messages(result, positions)
             fallback = "rejected at load; see the rejects"
             appended.loc[unmatched, STATUS_COLUMN] = REJECTED_STATUS
             appended.loc[unmatched, EXPLANATION_COLUMN] = [
                 safe_text(messages.get(int(r), fallback)) for r in rows[unmatched]
             ]
-        provider = raw.drop(columns="__row__").reset_index(drop=True)
+        provider = raw.drop(columns=[c for c in ("__row__", FILE_COLUMN) if c in raw.columns]).reset_index(drop=True)
         frame = pd.concat([provider, appended.reset_index(drop=True)], axis=1)
     with atomic_write(Path(target), "w", encoding="utf-8", newline="") as handle:
         frame.to_csv(handle, index=False, lineterminator="\n")

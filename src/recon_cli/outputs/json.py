@@ -48,7 +48,7 @@ def result_to_json(result: ReconResult) -> dict[str, Any]:
     """The `--json` document of PRODUCT.md §4.
 
     Returns:
-        `{"run_id", "period", "summary", "lines", "missing_subscriptions", "rejects"}`:
+        `{"run_id", "period", "as_of", "summary", "lines", "missing_subscriptions", "rejects", "warnings"}`:
         lines carry every LINE_FIELDS key (money and quantities as exact decimal strings,
         `evidence` as a list of change ids, absent values as None).
     """
@@ -56,10 +56,12 @@ def result_to_json(result: ReconResult) -> dict[str, Any]:
     return {
         "run_id": summary.run_id,
         "period": summary.period,
+        "as_of": summary.as_of,
         "summary": summary.model_dump(),
         "lines": _records(result.lines, LINE_JSON),
         "missing_subscriptions": _records(result.missing, MISSING_JSON),
         "rejects": _records(result.rejects, REJECT_JSON),
+        "warnings": _records(result.warnings, REJECT_JSON),
     }
 
 
@@ -153,9 +155,10 @@ def _write_lines_json(lines: pd.DataFrame, out: IO[bytes]) -> None:
 def write_json(result: ReconResult, target: Path | str) -> None:
     """Write the `--json` document (as `result_to_json`) to `target`, or stdout for "-"."""
     summary = result.summary
-    head = {"run_id": summary.run_id, "period": summary.period, "summary": summary.model_dump()}
+    head = {"run_id": summary.run_id, "period": summary.period, "as_of": summary.as_of,
+            "summary": summary.model_dump()}
     tail = {"missing_subscriptions": _records(result.missing, MISSING_JSON),
-            "rejects": _records(result.rejects, REJECT_JSON)}
+            "rejects": _records(result.rejects, REJECT_JSON), "warnings": _records(result.warnings, REJECT_JSON)}
 
     def dump(out: IO[bytes]) -> None:
         out.write(json.dumps(head, ensure_ascii=False)[:-1].encode("utf-8") + b', "lines": [')

@@ -30,15 +30,22 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _needs(line: dict[str, Any]) -> bool:
+    """Whether a stored line needs a person (computed for lines saved before the field existed)."""
+    if line.get("needs_person") is not None:
+        return bool(line["needs_person"])
+    return any(rule.findings(line["status"], line["reason"], line["price_status"]))
+
+
 def confirm(conn: sqlite3.Connection, query: str, note: str, by: str,
             run_id: str | None = None) -> Confirmation:
-    """Confirm the difference of a subscription, or of a line's subscription, in a run.
+    """Confirm the findings of a subscription, or of a line's subscription, in a run.
 
-    As the pipeline does in later runs (PRODUCT.md §3 rule 9), the subscription's lines that are not
-    matched and show the confirmed quantities become `confirmed`, and the run's summary follows.
-    A subscription missing from the invoice can be confirmed too: it stays listed, reason
+    As the pipeline does in later runs (PRODUCT.md §3 rule 9), the subscription's lines that need a
+    person and show the confirmed values become `confirmed`, and the run's summary follows. A
+    subscription missing from the invoice can be confirmed too: it stays listed, reason
     `confirmed`, and no longer needs a person while its quantity stays the same.
-    Raises RunNotFound for an unknown run or id; InputError when the line has no subscription id.
+    Raises RunNotFound for an unknown run or id; InputError when the id needs nothing.
     """
     run_id, *_, seq = find_run(conn, run_id)
     line_id, key, lines, missing = find(conn, run_id, seq, query, whole=True)
@@ -47,51 +54,52 @@ def confirm(conn: sqlite3.Connection, query: str, note: str, by: str,
     if not lines or not key:
         raise InputError(f"'{query}' is not on an invoice line with a subscription id, so there is "
                          "nothing to confirm; `recon explain` shows what the run says about it")
-    seat = next((line for line in lines if line["provider_quantity"] or line["subscription_quantity"]),
-                lines[0])
+    # A confirmed line can be confirmed again, to replace the note.
+    open_lines = [line for line in lines if _needs(line) or line["status"] == "confirmed"]
+    if not open_lines:
+        raise InputError(f"'{query}' needs nothing to confirm in run {run_id}: its lines are matched, explained "
+                         "or already confirmed, with no price finding; `recon explain` shows them")
+    seat = next((line for line in open_lines if line["provider_quantity"] or line["subscription_quantity"]),
+                open_lines[0])
     confirmation = Confirmation(
         subscription_id=key, provider_quantity=seat["provider_quantity"],
-        subscription_quantity=seat["subscription_quantity"], note=note, confirmed_by=by,
-        confirmed_at=_now(), run_id=run_id, line_id=line_id)
-    moved = [line for line in lines if line["status"] != "matched"
-             and rule.holds(confirmation, line["provider_quantity"], line["subscription_quantity"])]
+        subscription_quantity=seat["subscription_quantity"], note=note, confirmed_by=by, confirmed_at=_now(),
+        run_id=run_id, line_id=line_id, unit_cost=seat["unit_cost"], unit_price=seat["unit_price"])
+    moved = [line for line in open_lines if rule.holds(confirmation, line)]
+    after = {"status": "confirmed", "reason": "confirmed", "price_status": "confirmed", "needs_person": 0}
     with transaction(conn):
         conn.execute(_SAVE, confirmation.model_dump())
-        # SET reads the old row, so a re-confirm keeps the first original and replaces the note. A
-        # line saved already confirmed (carried over by the pipeline) keeps the original it was saved with.
-        conn.executemany("""UPDATE lines SET
-            original_status = COALESCE(original_status, NULLIF(status, 'confirmed')),
-            original_reason = COALESCE(original_reason, NULLIF(reason, 'confirmed')),
-            original_explanation = COALESCE(original_explanation,
-                CASE WHEN status <> 'confirmed' THEN explanation END),
-            original_money_at_risk = COALESCE(original_money_at_risk,
-                CASE WHEN status <> 'confirmed' THEN money_at_risk END),
-            status = 'confirmed', reason = 'confirmed', money_at_risk = '0',
+        # SET reads the old row, so a re-confirm keeps the first original and replaces the note. A line saved
+        # already confirmed (carried over by the pipeline) keeps the original it was saved with, or none.
+        originals = ", ".join(f"original_{name} = COALESCE(original_{name}, CASE WHEN status <> 'confirmed' "
+                              f"THEN {name} END)" for name in rule.RESTORED)
+        conn.executemany(f"""UPDATE lines SET {originals}, status = 'confirmed', reason = 'confirmed',
+            price_status = 'confirmed', needs_person = 0,
+            money_at_risk = CASE WHEN match_method = 'none' THEN money_at_risk ELSE '0' END,
             explanation = COALESCE(original_explanation, explanation, '') || ? WHERE id = ?""",
                          [(rule.note_text(confirmation), line["rowid"]) for line in moved])
-        summary = rule.summary_after(load_summary(conn, run_id),
-                                     [(line, line["status"], "confirmed", "0") for line in moved])
-        save_summary(conn, summary)
+        moves = [(line, {**after, "money_at_risk": line["money_at_risk"] if line["match_method"] == "none" else "0"})
+                 for line in moved]
+        save_summary(conn, rule.summary_after(load_summary(conn, run_id), moves))
     return confirmation
 
 
 def _confirm_missing(conn: sqlite3.Connection, run_id: str, missing: dict[str, Any], note: str, by: str
                      ) -> Confirmation:
     """Accept a subscription's absence from the invoice: it stays listed, no longer needing a person."""
+    if missing["reason"] == "confirmed":
+        raise InputError(f"'{missing['subscription_id']}' is already confirmed in run {run_id}: it needs nothing")
     confirmation = Confirmation(
         subscription_id=str(missing["subscription_id"]).lower(), provider_quantity=None,
         subscription_quantity=missing["quantity"], note=note, confirmed_by=by, confirmed_at=_now(), run_id=run_id)
     with transaction(conn):
         conn.execute(_SAVE, confirmation.model_dump())
-        conn.execute("""UPDATE missing SET
-            original_reason = COALESCE(original_reason, NULLIF(reason, 'confirmed')),
-            original_explanation = COALESCE(original_explanation,
-                CASE WHEN reason <> 'confirmed' THEN explanation END),
-            reason = 'confirmed', explanation = COALESCE(original_explanation, explanation, '') || ?
+        conn.execute("""UPDATE missing SET original_reason = COALESCE(original_reason, reason),
+            original_explanation = COALESCE(original_explanation, explanation), reason = 'confirmed',
+            needs_person = 0, explanation = COALESCE(original_explanation, explanation, '') || ?
             WHERE run_id = ? AND subscription_id = ?""",
                      (rule.note_text(confirmation), run_id, missing["subscription_id"]))
-        if missing["reason"] != "confirmed":
-            save_summary(conn, rule.summary_after(load_summary(conn, run_id), [], missing_change=-1))
+        save_summary(conn, rule.summary_after(load_summary(conn, run_id), [], missing_change=-1))
     return confirmation
 
 
@@ -108,22 +116,20 @@ def unconfirm(conn: sqlite3.Connection, query: str, run_id: str | None = None) -
     found = rows(conn.execute("SELECT * FROM confirmations WHERE subscription_id = ?", (key,)))
     if not found:
         raise RunNotFound(f"nothing is confirmed for '{query}'; `recon explain {query}` shows its status")
-    moves = [(line, *rule.unconfirmed(line)) for line in lines if line["status"] == "confirmed"]
+    moves = [(line, rule.unconfirmed(line)) for line in lines if line["status"] == "confirmed"]
+    names = rule.RESTORED
     with transaction(conn):
         conn.execute("DELETE FROM confirmations WHERE subscription_id = ?", (key,))
-        conn.executemany("""UPDATE lines SET status = ?, reason = ?, money_at_risk = ?,
-            explanation = COALESCE(original_explanation, explanation), original_status = NULL,
-            original_reason = NULL, original_explanation = NULL, original_money_at_risk = NULL
-            WHERE id = ?""", [(status, reason, money, line["rowid"]) for line, status, reason, money in moves])
+        conn.executemany(f"""UPDATE lines SET {', '.join(f'{n} = ?' for n in names)},
+            {', '.join(f'original_{n} = NULL' for n in names)} WHERE id = ?""",
+                         [(*(int(v) if n == "needs_person" else v for n, v in ((n, back[n]) for n in names)),
+                           line["rowid"]) for line, back in moves])
         restored = 0
         if missing and not lines and missing[0]["reason"] == "confirmed":
             conn.execute("""UPDATE missing SET reason = COALESCE(original_reason, 'not_on_invoice'),
-                explanation = COALESCE(original_explanation, explanation), original_reason = NULL,
+                explanation = COALESCE(original_explanation, explanation), needs_person = 1, original_reason = NULL,
                 original_explanation = NULL WHERE run_id = ? AND subscription_id = ?""",
                          (run_id, missing[0]["subscription_id"]))
             restored = 1
-        summary = rule.summary_after(load_summary(conn, run_id),
-                                     [(line, "confirmed", status, money) for line, status, _, money in moves],
-                                     missing_change=restored)
-        save_summary(conn, summary)
+        save_summary(conn, rule.summary_after(load_summary(conn, run_id), moves, missing_change=restored))
     return Confirmation.model_validate(found[0])

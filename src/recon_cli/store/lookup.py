@@ -7,8 +7,16 @@ import sqlite3
 from typing import Any
 
 from recon_cli.errors import RunNotFound
-from recon_cli.records import EVIDENCE_FIELDS, LINE_FIELDS, MISSING_FIELDS, Confirmation, EvidenceRecord, Explanation
-from recon_cli.store.schema import LINE_KEY_SPAN, TABLES, find_run, quoted, rows
+from recon_cli.records import (
+    EVIDENCE_FIELDS,
+    LINE_FIELDS,
+    MAX_INVOICES,
+    MISSING_FIELDS,
+    Confirmation,
+    EvidenceRecord,
+    Explanation,
+)
+from recon_cli.store.schema import FILE_KEY_SPAN, LINE_KEY_SPAN, TABLES, find_run, quoted, rows
 
 _LINE_SELECT = f"SELECT id AS rowid, {quoted(f.name for f in TABLES['lines'])} FROM lines"
 # Lines of one subscription in one run: by the subscription index, plus lines the invoice lists
@@ -27,8 +35,9 @@ def find(conn: sqlite3.Connection, run_id: str, seq: int, query: str, whole: boo
     """
     query = query.strip()
     span = {"low": seq * LINE_KEY_SPAN, "high": (seq + 1) * LINE_KEY_SPAN - 1}
-    row = re.fullmatch(r".+-(\d{1,9})", query)
-    lines = rows(conn.execute(f"{_LINE_SELECT} WHERE id = ?", (seq * LINE_KEY_SPAN + int(row[1]),))) if row else []
+    row = re.fullmatch(r".+-(\d{1,8})", query)
+    keys = [seq * LINE_KEY_SPAN + index * FILE_KEY_SPAN + int(row[1]) for index in range(MAX_INVOICES)] if row else []
+    lines = rows(conn.execute(f"{_LINE_SELECT} WHERE id IN ({', '.join('?' * len(keys))})", keys)) if keys else []
     lines = [line for line in lines if line["line_id"].lower() == query.lower()]
     if lines:
         line_id = lines[0]["line_id"]

@@ -6,10 +6,19 @@ import gc
 import sqlite3
 from decimal import Decimal
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recon_cli.records import Field, FieldKind
-from recon_cli.store.schema import LINE_KEY_SPAN, TABLES, find_run, load_summary, quoted, transaction
+from recon_cli.store.schema import (
+    FILE_KEY_SPAN,
+    LINE_KEY_SPAN,
+    TABLES,
+    find_run,
+    load_summary,
+    quoted,
+    transaction,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,7 +39,7 @@ def save_run(conn: sqlite3.Connection, result: ReconResult) -> None:
                      "needs_attention, summary_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
                          s.run_id, seq, s.created_at, s.period, s.invoice_file, s.line_count,
                          s.needs_attention, s.model_dump_json()))
-        lines = _keyed_lines(result.lines, seq)
+        lines = _keyed_lines(result.lines, seq, s.invoice_files or [s.invoice_file])
         aliases = lines.loc[lines["alias"] != "", ["alias", "id"]]
         conn.executemany("INSERT INTO line_aliases (sub_key, id) VALUES (?, ?)",
                          zip(aliases["alias"].tolist(), aliases["id"].tolist(), strict=True))
@@ -57,13 +66,15 @@ def save_run(conn: sqlite3.Connection, result: ReconResult) -> None:
                 conn.executemany(sql, zip(*columns, strict=True))
 
 
-def _keyed_lines(lines: pd.DataFrame, seq: int) -> pd.DataFrame:
+def _keyed_lines(lines: pd.DataFrame, seq: int, files: list[str]) -> pd.DataFrame:
     """The lines with their key (`id`), lower-cased subscription (`sub_key`) and fallback `alias`."""
     own = lines["subscription_id"].fillna("").astype("str").str.strip().str.lower()
     matched = lines["matched_subscription_id"].fillna("").astype("str").str.strip().str.lower()
     sub_key = matched.where(matched != "", own)
-    return lines.assign(id=lines["row"].astype("int64") + seq * LINE_KEY_SPAN, sub_key=sub_key,
-                        alias=own.where(own != sub_key, ""))
+    index = {Path(name).name: position for position, name in enumerate(files)}
+    file_index = lines["invoice_file"].map(index).fillna(0).astype("int64") if "invoice_file" in lines else 0
+    return lines.assign(id=lines["row"].astype("int64") + seq * LINE_KEY_SPAN + file_index * FILE_KEY_SPAN,
+                        sub_key=sub_key, alias=own.where(own != sub_key, ""))
 
 
 def _sql_values(column: pd.Series, field: Field) -> list[Any]:
@@ -73,7 +84,9 @@ def _sql_values(column: pd.Series, field: Field) -> list[Any]:
     import pyarrow as pa
 
     if column.dtype.kind in "iub" and not column.hasnans:
-        return column.tolist()
+        return column.astype("int64").tolist() if column.dtype.kind == "b" else column.tolist()
+    if field.kind == FieldKind.BOOL:
+        return [None if v is None or v != v else int(bool(v)) for v in column.tolist()]
     if isinstance(column.dtype, pd.StringDtype):  # through arrow: twice as fast as numpy
         return pa.array(column).to_pylist()  # type: ignore[no-any-return]
     if field.is_decimal:  # each distinct amount turned into text once: a million str() calls cost seconds
@@ -135,6 +148,8 @@ def _frame(rows: list[tuple[Any, ...]], fields: tuple[Field, ...]) -> pd.DataFra
             data[field.name] = pd.Series([None if v is None else Decimal(v) for v in values], dtype=object)
         elif field.kind == FieldKind.IDS:
             data[field.name] = pd.Series([v.split(",") if v else [] for v in values], dtype=object)
+        elif field.kind == FieldKind.BOOL:
+            data[field.name] = pd.Series([bool(v) if v is not None else False for v in values], dtype=bool)
         elif field.kind == FieldKind.INT:
             data[field.name] = pd.Series(values, dtype="Int64" if None in values else "int64")
         else:

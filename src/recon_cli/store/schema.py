@@ -19,6 +19,7 @@ from recon_cli.errors import InputError, RunNotFound
 from recon_cli.records import (
     EVIDENCE,
     LINES,
+    MAX_INVOICES,
     MISSING,
     MISSING_ORIGINALS,
     ORIGINALS,
@@ -32,7 +33,9 @@ from recon_cli.records import (
 if TYPE_CHECKING:
     from recon_cli.models import RunSummary
 
-LINE_KEY_SPAN = 10**9  # lines.id = run seq x LINE_KEY_SPAN + spreadsheet row
+# lines.id = run seq x LINE_KEY_SPAN + invoice file index x FILE_KEY_SPAN + spreadsheet row.
+LINE_KEY_SPAN = 10**9
+FILE_KEY_SPAN = LINE_KEY_SPAN // MAX_INVOICES
 # Each stored table's fields, from the catalogue: what save writes and the columns the schema must have.
 TABLES: dict[str, tuple[Field, ...]] = {
     "lines": carried(LINES + ORIGINALS, Output.STORE),
@@ -85,6 +88,13 @@ def m001_initial(db: sqlite3.Connection) -> None:
         subscription_quantity note confirmed_by confirmed_at run_id line_id''')})""")
 
 
+@migration
+def m002_confirmed_prices(db: sqlite3.Connection) -> None:
+    # A confirmation holds while cost and price stay the same too (PRODUCT.md v2 rule 9).
+    db.execute("ALTER TABLE confirmations ADD COLUMN unit_cost TEXT")
+    db.execute("ALTER TABLE confirmations ADD COLUMN unit_price TEXT")
+
+
 def add_catalogue_columns(db: sqlite3.Connection) -> None:
     """Give each stored table a column for every catalogue field it lacks (NULL in older runs).
 
@@ -94,7 +104,7 @@ def add_catalogue_columns(db: sqlite3.Connection) -> None:
         present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
         for field in fields:
             if field.name not in present:
-                kind = "INTEGER" if field.kind == FieldKind.INT else "TEXT"
+                kind = "INTEGER" if field.kind in (FieldKind.INT, FieldKind.BOOL) else "TEXT"
                 db.execute(f'ALTER TABLE {table} ADD COLUMN "{field.name}" {kind}')
 
 

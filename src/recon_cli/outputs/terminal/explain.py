@@ -126,7 +126,8 @@ def explanation_report(expl: Explanation) -> RenderableType:
             ("Subscription", plain(m.get("subscription_id"))), ("Customer", plain(m.get("customer_name"))),
             ("Product", plain(m.get("product"))),
             ("Seats", f"{quantity(m.get('quantity'))} ({plain(m.get('billing_frequency'))})"),
-            ("Expected", f"{money(m.get('expected_amount'))} {plain(m.get('currency'))}".strip()),
+            ("Expected", f"cost {money(m.get('expected_cost')) or '?'}, price {money(m.get('expected_price')) or '?'} "
+                         f"{plain(m.get('currency'))}".strip()),
             ("Reason", plain(m.get("reason"))),
         ]), Text(plain(m.get("explanation")))]
     if expl.confirmation:

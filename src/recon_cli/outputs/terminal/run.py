@@ -31,7 +31,7 @@ from recon_cli.outputs.terminal.common import (
     status_text,
     to_decimal,
 )
-from recon_cli.records import NEEDS_PERSON, PriceStatus, Status
+from recon_cli.records import PRICE_FINDINGS, PriceStatus, Status
 
 if TYPE_CHECKING:
     from recon_cli.models import RunSummary
@@ -87,9 +87,9 @@ def _exception_rows(result: ReconResult) -> list[dict[str, Any]]:
     """Lines needing a person, one row per subscription, most money at risk first."""
     lines = result.lines
     fields = ["line_id", "subscription_id", "matched_subscription_id", "customer_name", "product",
-              "status", "provider_quantity", "subscription_quantity", "quantity_delta", "money_at_risk",
-              "currency", "explanation"]
-    exceptions = lines.loc[lines["status"].isin(list(NEEDS_PERSON)), fields]
+              "status", "price_status", "provider_quantity", "subscription_quantity", "quantity_delta",
+              "money_at_risk", "currency", "explanation"]
+    exceptions = lines.loc[lines["needs_person"].fillna(False).astype(bool), fields]
     records = cast("list[dict[str, Any]]", exceptions.to_dict("records"))
     groups: dict[str, dict[str, Any]] = {}
     for record in records:
@@ -112,6 +112,9 @@ def _exception(number: int, row: dict[str, Any]) -> RenderableType:
         head.append(f" (+{counted(row['count'] - 1, 'line')})", style="dim")
     head.append("  ")
     head.append_text(status_text(row["status"]))
+    if row["price_status"] in PRICE_FINDINGS:
+        head.append(" · ")
+        head.append_text(status_text(row["price_status"], PRICE_STYLES))
     head.append(f"  {money(row['risk'])} {plain(row['currency'])} at risk".rstrip())
     subscription = plain(row["matched_subscription_id"]) or plain(row["subscription_id"])
     who = " · ".join(t for t in (plain(row["customer_name"]), plain(row["product"]), subscription) if t)
@@ -142,9 +145,9 @@ def _missing(result: ReconResult, top: int) -> list[RenderableType]:
     summary = result.summary
     if not summary.missing_count:
         return []
-    fields = ["subscription_id", "customer_name", "product", "quantity", "expected_amount", "currency"]
+    fields = ["subscription_id", "customer_name", "product", "quantity", "expected_price", "currency"]
     records = result.missing[fields].to_dict("records")
-    records.sort(key=lambda r: to_decimal(r["expected_amount"]) or Decimal(0), reverse=True)
+    records.sort(key=lambda r: to_decimal(r["expected_price"]) or Decimal(0), reverse=True)
     table = new_table("Subscription", "Customer", "Product", "Seats", "Expected", right=["Seats", "Expected"],
                    keep=["Subscription", "Expected"],
                    title=f"Missing from the invoice: {counted(summary.missing_count, 'subscription')} "
@@ -152,7 +155,7 @@ def _missing(result: ReconResult, top: int) -> list[RenderableType]:
     for r in records[:top]:
         table.add_row(Text(plain(r["subscription_id"])), Text(plain(r["customer_name"])),
                       Text(plain(r["product"])), quantity(r["quantity"]),
-                      f"{money(r['expected_amount'])} {plain(r['currency'])}".strip())
+                      f"{money(r['expected_price'])} {plain(r['currency'])}".strip())
     more = more_note(min(top, len(records)), summary.missing_count, "missing subscription")
     return [table, more] if more else [table]
 

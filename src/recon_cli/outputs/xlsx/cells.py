@@ -76,6 +76,7 @@ class Col:
 CELL_KINDS: dict[FieldKind, str] = {
     FieldKind.TEXT: "text", FieldKind.DATE: "text", FieldKind.STATUS: "status", FieldKind.INT: "number",
     FieldKind.NUMBER: "number", FieldKind.MONEY: "money", FieldKind.PCT: "pct", FieldKind.IDS: "ids",
+    FieldKind.BOOL: "flag",
 }
 
 
@@ -144,6 +145,8 @@ def column_values(series: pd.Series, kind: str) -> list[Any]:
     """A frame column as cell values for `kind`, converted once for the whole column."""
     if kind == "ids":
         return texts(["; ".join(ids) for ids in evidence_lists(series)])
+    if kind == "flag":  # a yes/no field: "yes" reads and filters better than TRUE
+        return ["yes" if v is True or v == 1 else None for v in series.tolist()]
     if kind in NUMBER_CELLS:
         if series.dtype.kind in "iu" and not series.hasnans:
             return series.tolist()

@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from recon_cli.outputs.xlsx.cells import STATUS_MEANINGS, Col, Styles, rows_xml, splice_rows, texts
-from recon_cli.records import NEEDS_PERSON, PriceStatus, Status
+from recon_cli.records import PriceStatus, Status
 
 if TYPE_CHECKING:
     from openpyxl.cell import WriteOnlyCell
@@ -43,14 +43,14 @@ def customer_table(columns: dict[str, list[Any]]) -> tuple[tuple[Col, ...], list
         needing a person, then subtotal, then name.
     """
     groups: dict[tuple[Any, Any], list[Any]] = {}
-    for name, cid, currency, status, subtotal, risk in zip(
-            columns["customer_name"], columns["customer_id"], columns["currency"], columns["status"],
+    for name, cid, currency, needs, subtotal, risk in zip(
+            columns["customer_name"], columns["customer_id"], columns["currency"], columns["needs_person"],
             columns["subtotal"], columns["money_at_risk"], strict=True):
         group = groups.get((name, cid))
         if group is None:
             group = groups[(name, cid)] = [0, 0, {}, {}]
         group[0] += 1
-        if status in NEEDS_PERSON:
+        if needs:
             group[1] += 1
         code = currency or ""
         if subtotal is not None:
@@ -156,7 +156,7 @@ def write_summary(ws: WriteOnlyWorksheet, styles: Styles, result: ReconResult, n
         sheet.append("Seat margin % (weighted by sales)", *(
             Decimal(s.margin_pct[c]) if c in s.margin_pct else None for c in currencies))
     sheet.append()
-    for label, count in (("Lines needing a person", s.needs_attention),
+    for label, count in (("Needing a person (lines and missing subscriptions)", s.needs_person),
                          ("Missing subscriptions", s.missing_count), ("Rejected rows", s.reject_count)):
         sheet.append(label, count)
     if notes:

@@ -44,7 +44,7 @@ from recon_cli.outputs.xlsx.cells import (
     widths,
 )
 from recon_cli.outputs.xlsx.summary import write_summary
-from recon_cli.records import NEEDS_PERSON, Status
+from recon_cli.records import Status
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -119,11 +119,11 @@ def _write_table(wb: Workbook, styles: Styles, titles: list[str], columns: tuple
                                   styles) for i in chunks))
 
 
-def _comment_rows(status: list[Any], explanation: list[Any]) -> dict[int, str]:
+def _comment_rows(status: list[Any], needs_person: list[Any], explanation: list[Any]) -> dict[int, str]:
     """Line index -> note text: lines needing a person first, then other non-matched ones."""
-    needs = [i for i, st in enumerate(status) if st in NEEDS_PERSON and explanation[i]]
+    needs = [i for i, flag in enumerate(needs_person) if flag and explanation[i]]
     others = [i for i, st in enumerate(status)
-              if st not in NEEDS_PERSON and st != Status.MATCHED and explanation[i]]
+              if not needs_person[i] and st != Status.MATCHED and explanation[i]]
     return {i: explanation[i] for i in (needs + others)[:MAX_COMMENTS]}
 
 
@@ -137,7 +137,7 @@ def write_xlsx(result: ReconResult, target: Path) -> None:
     lines = result.lines
     converted = dict(zip((c.field for c in LINE_COLUMNS), frame_columns(lines, LINE_COLUMNS), strict=True))
     status = converted["status"]
-    exceptions = [i for i, st in enumerate(status) if st in NEEDS_PERSON]
+    exceptions = [i for i, flag in enumerate(converted["needs_person"]) if flag]
     risk = converted["money_at_risk"]
     exceptions.sort(key=lambda i: risk[i] if risk[i] is not None else Decimal(0), reverse=True)
 
@@ -148,7 +148,7 @@ def write_xlsx(result: ReconResult, target: Path) -> None:
         "Evidence": _sheet_titles("Evidence", len(result.evidence)),
         "Rejects": _sheet_titles("Rejects", len(result.rejects)),
     }
-    comments = _comment_rows(status, converted["explanation"])
+    comments = _comment_rows(status, converted["needs_person"], converted["explanation"])
     notes = [f"{name} continues on sheets: {', '.join(parts)}."
              for name, parts in titles.items() if len(parts) > 1]
     if len(comments) < sum(1 for st in status if st != Status.MATCHED):

@@ -1,0 +1,70 @@
+"""A month's invoices (PRODUCT.md §1): one or more files, read and normalized as one set of lines.
+
+Partner Center issues one invoice per billing currency, so a month may come as several files.
+Each keeps its own line ids (`<InvoiceNumber>-<row>`) and its raw rows, which `--csv` writes back
+with the results appended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from recon_cli.errors import ConfigError, InputError
+from recon_cli.formats.detect import choose_invoice_format
+from recon_cli.frames import concat_rejects
+from recon_cli.load import read_table
+from recon_cli.normalize import Typed, normalize_invoice
+from recon_cli.records import MAX_INVOICES
+from recon_cli.result import FILE_COLUMN
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+@dataclass(frozen=True)
+class Invoices:
+    """The month's invoice lines.
+
+    Attributes:
+        typed: every file's lines, rejects and notes, together.
+        raw: every file's cells as read, with `__row__` and `__file__` (the file name).
+        format_name: the format of each file, joined by ", " when they differ.
+        default_currency: the currency most lines are billed in: a subscription with no
+            currency of its own is taken to be in it.
+    """
+
+    typed: Typed
+    raw: pd.DataFrame
+    format_name: str
+    default_currency: str
+
+
+def read_invoices(paths: tuple[Path, ...], requested: str = "auto", profile: Any = None,
+                  date_format: str | None = None) -> Invoices:
+    """Read, detect and normalize each invoice file; refuse two files whose line ids collide."""
+    import pandas as pd
+
+    if not paths:
+        raise ConfigError("give at least one invoice file")
+    if len(paths) > MAX_INVOICES:
+        raise ConfigError(f"{len(paths)} invoice files given; one run takes at most {MAX_INVOICES}")
+    parts, raws, formats = [], [], []
+    for path in paths:
+        table = read_table(path)
+        fmt = choose_invoice_format(table, requested, profile)
+        typed = normalize_invoice(table, fmt, path, date_format=date_format)
+        parts.append(Typed(typed.frame, typed.rejects, (*table.notes, *typed.notes)))
+        raws.append(table.frame.assign(**{FILE_COLUMN: path.name}))
+        formats.append(fmt.name)
+    frame = pd.concat([p.frame for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].frame
+    repeated = frame["line_id"].duplicated(keep=False)
+    if repeated.any():
+        first = frame.loc[repeated, "line_id"].iloc[0]
+        files = ", ".join(sorted(set(frame.loc[frame["line_id"] == first, "invoice_file"])))
+        raise InputError(f"line id {first} is in more than one invoice file ({files}): the same invoice given "
+                         "twice? Give each invoice once.")
+    typed = Typed(frame, concat_rejects([p.rejects for p in parts]), tuple(n for p in parts for n in p.notes))
+    raw = pd.concat(raws, ignore_index=True) if len(raws) > 1 else raws[0]
+    currency = str(frame["currency"].mode().iloc[0]) if len(frame) else ""
+    return Invoices(typed=typed, raw=raw, format_name=", ".join(dict.fromkeys(formats)), default_currency=currency)
