@@ -21,10 +21,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed
 	@mkdir -p $(DEMO)
-	RECON_HOME=$(DEMO) $(BIN)/recon run sample_data/invoice.csv sample_data/subscriptions.csv \
-		--changes sample_data/changes.csv --xlsx $(DEMO)/recon.xlsx --csv $(DEMO)/recon.csv \
-		--json $(DEMO)/recon.json --min-margin 10 --fail-on never
+	RECON_HOME=$(DEMO) $(BIN)/recon run sample_data/invoice.csv sample_data/invoice-eur.csv \
+		sample_data/subscriptions.csv --changes sample_data/changes.csv --xlsx $(DEMO)/recon.xlsx \
+		--csv $(DEMO)/recon.csv --json $(DEMO)/recon.json --min-margin 10 --fail-on never
 	RECON_HOME=$(DEMO) $(BIN)/recon explain G000123456-3
+	RECON_HOME=$(DEMO) $(BIN)/recon explain G000123456-46
 	RECON_HOME=$(DEMO) $(BIN)/recon runs
 
 test: $(VENV)/.installed-dev

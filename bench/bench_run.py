@@ -51,14 +51,14 @@ def main() -> None:
     import pandas as pd
 
     start = time.perf_counter()
-    for path in (plan.invoice, plan.subscriptions, plan.changes):
+    for path in (*plan.invoices, plan.subscriptions, plan.changes):
         pd.read_csv(path, dtype=str, keep_default_na=False)
     read_seconds = time.perf_counter() - start
     print(f"pandas read_csv of the three inputs (dtype=str): {read_seconds:.2f} s")
 
     env = {**os.environ, "RECON_HOME": str(folder / "home")}
     recon = [sys.executable, "-m", "recon_cli"]
-    command = [*recon, "run", str(plan.invoice), str(plan.subscriptions), "--changes", str(plan.changes),
+    command = [*recon, "run", *map(str, plan.invoices), str(plan.subscriptions), "--changes", str(plan.changes),
                "--quiet", "--fail-on", "never"]
     if args.xlsx:
         command += ["--xlsx", str(folder / "recon.xlsx")]

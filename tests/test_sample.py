@@ -1,4 +1,4 @@
-"""`recon sample`: the generated month is a real NCE export, and every planted case comes out as planned."""
+"""`recon sample`: the generated month is a real pair of NCE exports, and every planted case comes out as planned."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
+from datetime import datetime, time
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
@@ -54,25 +55,30 @@ def medium(tmp_path_factory: pytest.TempPathFactory) -> SamplePlan:
 
 
 def test_invoice_has_the_47_documented_columns_in_order(small: SamplePlan) -> None:
-    """The header is exactly the NCE reconciliation layout, and every row has 47 cells."""
-    with small.invoice.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    assert rows[0] == DOCUMENTED_COLUMNS
-    assert {len(row) for row in rows} == {47}
-    assert len(rows) - 1 == small.line_count == 60
+    """Both invoices have exactly the NCE reconciliation layout, every row 47 cells, 60 lines in all."""
+    assert [p.name for p in small.invoices] == ["invoice.csv", "invoice-eur.csv"]
+    for path, count in zip(small.invoices, small.line_counts, strict=True):
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        assert rows[0] == DOCUMENTED_COLUMNS
+        assert {len(row) for row in rows} == {47}
+        assert len(rows) - 1 == count
+    assert small.line_count == sum(small.line_counts) == 60
 
 
 def test_invoice_is_written_as_the_portal_does(small: SamplePlan) -> None:
-    """CRLF line endings, no BOM, one invoice number, USD billing, M/D/YYYY dates."""
-    raw = small.invoice.read_bytes()
-    assert not raw.startswith(b"\xef\xbb\xbf")
-    assert raw.count(b"\r\n") == small.line_count + 1
-    rows = read_rows(small.invoice)
-    assert {r["InvoiceNumber"] for r in rows} == {"G000123456"}
-    assert {r["Currency"] for r in rows} == {"USD"}
-    for row in rows:
-        for column in DATE_COLUMNS:
-            assert row[column] == "" or MDY.match(row[column]), (column, row[column])
+    """CRLF line endings, no BOM, one invoice number and one billing currency per file, M/D/YYYY dates."""
+    for path, count, number, currency in zip(small.invoices, small.line_counts, ("G000123456", "G000123457"),
+                                             ("USD", "EUR"), strict=True):
+        raw = path.read_bytes()
+        assert not raw.startswith(b"\xef\xbb\xbf")
+        assert raw.count(b"\r\n") == count + 1
+        rows = read_rows(path)
+        assert {r["InvoiceNumber"] for r in rows} == {number}
+        assert {r["Currency"] for r in rows} == {currency}
+        for row in rows:
+            for column in DATE_COLUMNS:
+                assert row[column] == "" or MDY.match(row[column]), (column, row[column])
 
 
 def test_sku_ids_keep_their_leading_zeros(medium: SamplePlan) -> None:
@@ -104,24 +110,62 @@ def test_guids_are_lower_case_but_one(small: SamplePlan) -> None:
 
 
 def test_json_cells_are_quoted_arrays(medium: SamplePlan) -> None:
-    """PriceAdjustmentDescription holds JSON arrays on some rows; ProductQualifiers is []."""
+    """PriceAdjustmentDescription holds JSON arrays on some rows; ProductQualifiers is [] but on the add-on."""
     rows = read_rows(medium.invoice)
     notes = [json.loads(r["PriceAdjustmentDescription"]) for r in rows if r["PriceAdjustmentDescription"]]
     assert ["15.0% Partner earned credit for services managed"] in notes
     assert all(isinstance(n, list) for n in notes)
-    assert {r["ProductQualifiers"] for r in rows} == {"[]"}
+    assert {r["ProductQualifiers"] for r in rows} == {"[]", '["AddOn"]'}
+    addon = {r["SubscriptionId"] for r in rows if r["ProductQualifiers"] != "[]"}
+    assert addon == {medium.case("free_addon_pair").subscription_id}
 
 
 def test_line_kinds_are_all_present(small: SamplePlan) -> None:
-    """Seat lines carry a commitment term and a frequency; usage a meter; one-time neither."""
+    """Seat lines carry a commitment term (one with a blank frequency); usage a meter; one-time neither,
+    or a reservation id."""
     rows = read_rows(small.invoice)
-    seat = [r for r in rows if "commitment" in r["TermAndBillingCycle"]]
-    assert {r["BillingFrequency"] for r in seat} == {"Monthly", "Annual"}
+    seat = [r for r in rows if "commitment" in r["TermAndBillingCycle"] and not r["ReservationOrderId"]]
+    assert {r["BillingFrequency"] for r in seat} == {"Monthly", "Annual", ""}
+    (blank,) = [r for r in seat if r["BillingFrequency"] == ""]
+    assert (blank["ChargeStartDate"], blank["ChargeEndDate"]) == ("10/28/2026", "10/27/2027")
     usage = [r for r in rows if r["MeterDescription"]]
     assert usage and all(r["BillingFrequency"] == "" and r["ProductId"].startswith("DZH318Z0") for r in usage)
-    assert len(rows) - len(seat) - len(usage) == 1
-    assert {"cycleCharge", "renew", "new", "addQuantity", "removeQuantity", "cancelImmediate"} <= {
+    (reservation,) = [r for r in rows if r["ReservationOrderId"]]
+    assert reservation["ProductId"].startswith("DZH318Z0") and not reservation["MeterDescription"]
+    assert len(rows) - len(seat) - len(usage) == 2  # the software purchase and the reservation
+    assert {"cycleCharge", "renew", "new", "addQuantity", "removeQuantity", "cancelImmediate", "convert"} <= {
         r["ChargeType"] for r in rows}
+
+
+def test_same_day_pair_comes_before_its_new_line(small: SamplePlan) -> None:
+    """The out-of-order case writes the addQuantity pair first, all three on one OrderDate (Microsoft B1–B3)."""
+    rows = read_rows(small.invoice)
+    ids = small.case("same_day_out_of_order").line_ids
+    lines = [rows[int(i.rsplit("-", 1)[1]) - 2] for i in ids]
+    assert [(r["ChargeType"], r["Quantity"]) for r in lines] == [("addQuantity", "10"), ("addQuantity", "12"),
+                                                                 ("new", "10")]
+    assert len({r["OrderDate"] for r in lines}) == 1
+
+
+def test_upgrades_follow_microsofts_pattern(small: SamplePlan) -> None:
+    """Convert lines share a ReferenceId; the whole upgrade stays on one id, the partial one moves to a new id."""
+    rows = {small.line_id(i): r for i, r in enumerate(read_rows(small.invoice), 2)}
+    whole = [rows[i] for i in small.case("whole_upgrade").line_ids]
+    assert [r["ChargeType"] for r in whole] == ["new", "convert", "convert"]
+    assert len({r["SubscriptionId"] for r in whole}) == 1 and whole[1]["ReferenceId"] == whole[2]["ReferenceId"]
+    assert whole[1]["ProductName"] != whole[2]["ProductName"] and Decimal(whole[1]["Subtotal"]) < 0
+    source = [rows[i] for i in small.case("partial_upgrade_source").line_ids]
+    (target,) = [rows[i] for i in small.case("partial_upgrade_target").line_ids]
+    assert target["SubscriptionId"] != source[0]["SubscriptionId"]
+    assert source[1]["ReferenceId"] == target["ReferenceId"] and source[1]["Quantity"] == target["Quantity"]
+
+
+def test_free_addon_pair_has_two_zero_halves(small: SamplePlan) -> None:
+    """Both halves of the free add-on's pair are 0.00; the half with 10 restates the earlier count."""
+    rows = {small.line_id(i): r for i, r in enumerate(read_rows(small.invoice), 2)}
+    pair = [rows[i] for i in small.case("free_addon_pair").line_ids if rows[i]["ChargeType"] == "addQuantity"]
+    assert sorted(r["Quantity"] for r in pair) == ["10", "13"]
+    assert {r["Subtotal"] for r in pair} == {"0.00"}
 
 
 def test_subscription_and_change_log_layouts(small: SamplePlan) -> None:
@@ -131,8 +175,11 @@ def test_subscription_and_change_log_layouts(small: SamplePlan) -> None:
                              "unit_price", "unit_cost", "currency", "billing_frequency", "status",
                              "start_date"]
     assert '"1,200"' in small.subscriptions.read_text(encoding="utf-8")
-    assert {s["billing_frequency"] for s in subs} == {"monthly", "annual"}
+    assert {s["billing_frequency"] for s in subs} == {"monthly", "annual", "triennial", "usage"}
     assert {s["status"] for s in subs} == {"active", "suspended", "cancelled"}
+    assert {s["currency"] for s in subs} == {"USD", "EUR", "GBP"}
+    split = small.case("split_export_rows").subscription_id
+    assert sorted(s["quantity"] for s in subs if s["subscription_id"] == split) == ["4", "6"]
     changes = read_rows(small.changes)
     assert list(changes[0]) == ["change_id", "subscription_id", "effective_date", "quantity_delta",
                                 "provisioning_status", "initiated_by", "customer_invoice", "status_reason"]
@@ -140,6 +187,9 @@ def test_subscription_and_change_log_layouts(small: SamplePlan) -> None:
     assert classic == {**classic, "effective_date": "2026-10-12", "quantity_delta": "+2",
                        "provisioning_status": "Provisioned", "initiated_by": "jane.doe@reseller.example",
                        "customer_invoice": "", "status_reason": "Active"}
+    (scheduled,) = small.case("scheduled_reduction").scheduled
+    later = next(c for c in changes if c["change_id"] == scheduled)
+    assert later["effective_date"] > "2028" and later["quantity_delta"] == "-5"
 
 
 def test_bulk_reconciles_by_construction(medium: SamplePlan) -> None:
@@ -173,35 +223,54 @@ def test_planted_rows_do_not_depend_on_size(tmp_path: Path) -> None:
     small = generate_sample(tmp_path / "a", lines=10, seed=5)
     large = generate_sample(tmp_path / "b", lines=500, seed=5)
     assert small.cases == large.cases
-    assert small.line_count == small.planted_lines  # fewer lines asked than planted: no bulk
+    assert small.line_counts[0] == small.planted_lines  # fewer lines asked than planted: no bulk
     assert read_rows(small.invoice) == read_rows(large.invoice)[:small.planted_lines]
+    assert read_rows(small.invoices[1]) == read_rows(large.invoices[1])
     assert large.line_count == 500
     assert small.case("explained_after_as_of").line_ids == ["G000123456-3"]
     assert small.case("matched").line_ids == ["G000123456-2"]
+    assert small.case("eur_matched").line_ids == ["G000123457-2"]
+    assert small.case("eur_unexplained").line_ids == ["G000123457-3"]
 
 
 def test_generation_is_deterministic_per_seed(tmp_path: Path) -> None:
     """The same seed writes byte-identical files; another seed writes other ids."""
-    names = ("invoice.csv", "subscriptions.csv", "changes.csv")
+    names = ("invoice.csv", "invoice-eur.csv", "subscriptions.csv", "changes.csv")
     one, two, other = (generate_sample(tmp_path / d, lines=300, seed=s) for d, s in
                        (("one", 1), ("two", 1), ("other", 2)))
     for name in names:
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
         assert (tmp_path / "one" / name).read_bytes() != (tmp_path / "other" / name).read_bytes()
-    assert replace(two, invoice=one.invoice, subscriptions=one.subscriptions, changes=one.changes) == one
+    assert replace(two, invoices=one.invoices, subscriptions=one.subscriptions, changes=one.changes) == one
     assert one.case("matched").subscription_id != other.case("matched").subscription_id
 
 
 def test_expected_counts_cover_every_line(small: SamplePlan) -> None:
-    """The plan's status counts add up to the invoice's line count."""
+    """The plan's status and price status counts add up to both invoices' line count."""
     counts = small.expected_status_counts()
     assert sum(counts.values()) == small.line_count
-    assert counts["unmatched"] == 2 and counts["explained"] == 3
-    assert small.expected_missing() == {small.case("missing_monthly").subscription_id,
-                                        small.case("missing_annual").subscription_id}
+    assert counts["unmatched"] == 2 and counts["explained"] == 3 and counts["unexplained"] == 6
+    assert small.expected_missing() == {small.case(name).subscription_id
+                                        for name in ("missing_monthly", "missing_annual", "triennial_due")}
+    assert small.expected_not_checked() == 1
     prices = small.expected_price_status_counts()
-    assert prices["ok"] + 4 == sum(prices.values())
+    assert sum(prices.values()) == small.line_count
+    assert prices["ok"] + prices["not_applicable"] + prices["no_price"] + 3 == small.line_count
     assert small.expected_price_status_counts(Decimal(10))["low_margin"] == 1
+    assert small.expected_needs_person(Decimal(10)) - small.expected_needs_person() == set(
+        small.case("low_margin").line_ids)
+
+
+def test_every_planted_line_has_its_expectations(small: SamplePlan) -> None:
+    """Each planted line has a status, reason, price status and kind; each case with lines cites or tells a story."""
+    for case in small.cases:
+        if case.line_ids:
+            assert None not in (case.expected_status, case.expected_reason, case.price_status(), case.kind), case.name
+        assert case.description.endswith((".", ")")), case.name
+    cited = [c.name for c in small.cases if "Microsoft " in c.description and any(ch.isdigit() for ch in
+                                                                                   c.description)]
+    assert {"same_day_out_of_order", "whole_upgrade", "partial_upgrade_source", "partial_upgrade_target",
+            "blank_frequency_seat", "add_quantity", "remove_quantity", "cancelled"} <= set(cited)
 
 
 def test_a_hundred_thousand_lines(tmp_path: Path) -> None:
@@ -209,7 +278,7 @@ def test_a_hundred_thousand_lines(tmp_path: Path) -> None:
     plan = generate_sample(tmp_path, lines=100_000, seed=1)
     assert plan.line_count == 100_000
     with plan.invoice.open("rb") as handle:
-        assert sum(1 for _ in handle) == 100_001
+        assert sum(1 for _ in handle) == plan.line_counts[0] + 1
 
 
 # ---- through the pipeline ---------------------------------------------------------------------------
@@ -235,39 +304,85 @@ def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 
     lines, seed, min_margin = request.param
     plan = generate_sample(tmp_path_factory.mktemp("run"), lines=lines, seed=seed)
-    result = reconcile(RunInputs(invoice=plan.invoice, subscriptions=plan.subscriptions, changes=plan.changes,
-                                 period=None, as_of=None, min_margin=min_margin))
+    result = reconcile(RunInputs(invoices=plan.invoices, subscriptions=plan.subscriptions, changes=plan.changes,
+                                 period=None, as_of=datetime.combine(plan.as_of, time.max), min_margin=min_margin))
     return Run(plan, result, min_margin)
 
 
 def test_sample_is_read_without_rejects(run: Run) -> None:
-    """Every generated row is valid: no rejects, one output line per invoice line, in order."""
+    """Every generated row is valid: no rejects, one output line per invoice line, in order, ids per invoice."""
     assert run.result.rejects.empty
-    rows = range(2, run.plan.line_count + 2)
-    assert run.result.lines["line_id"].tolist() == [run.plan.line_id(r) for r in rows]
+    assert run.result.lines["line_id"].tolist() == run.plan.line_ids()
     assert run.result.summary.period == run.plan.period
+    assert run.result.summary.invoice_numbers == ["G000123456", "G000123457"]
 
 
-@pytest.mark.parametrize("name", [
+PLANTED_WITH_LINES = [
     "matched", "explained_after_as_of", "explained_awaiting_provisioning", "explained_failed_provisioning",
     "partially_explained", "unexplained_old_change", "unexplained_no_changes", "add_quantity",
     "remove_quantity", "cancelled", "unmatched_seat", "unmatched_usage", "usage", "one_time",
     "annual_anniversary", "below_cost", "currency_mismatch", "cost_changed", "low_margin", "no_price",
     "fallback_customer_product", "uppercase_guid", "thousands_separator",
-])
+    # v2
+    "same_day_out_of_order", "free_addon_pair", "whole_upgrade", "partial_upgrade_source",
+    "partial_upgrade_target", "cancelled_but_billed", "split_export_rows", "scheduled_reduction",
+    "blank_frequency_seat", "reservation", "eur_matched", "eur_unexplained",
+]
+
+
+def test_every_case_with_lines_is_checked(small: SamplePlan) -> None:
+    """The parametrised check below names every planted case that has invoice lines."""
+    assert sorted(PLANTED_WITH_LINES) == sorted(c.name for c in small.cases if c.line_ids)
+
+
+@pytest.mark.parametrize("name", PLANTED_WITH_LINES)
 def test_planted_case(run: Run, name: str) -> None:
-    """Each planted line gets its planned status, price status, reason, kind and quantities."""
+    """Each planted line gets its planned status, price status, reason, kind, quantities, billing plan,
+    evidence, scheduled records and need for a person."""
     case = run.plan.case(name)
     want = {key: value for key, value in {
         "status": case.expected_status, "kind": case.kind, "price_status": case.price_status(run.min_margin),
         "reason": case.expected_reason, "match_method": case.expected_match_method,
         "provider_quantity": case.provider_quantity, "subscription_quantity": case.subscription_quantity,
-        "evidence": sorted(case.evidence) or None,
+        "billing_frequency": case.billing_frequency,
     }.items() if value is not None}
+    want |= {"evidence": sorted(case.evidence), "scheduled": sorted(case.scheduled),
+             "needs_person": case.needs_person_with(run.min_margin)}
     assert case.line_ids
     for line in run.lines(case.line_ids):
-        got = {key: sorted(line[key]) if key == "evidence" else line[key] for key in want}
+        got = {key: sorted(line[key]) if key in ("evidence", "scheduled") else line[key] for key in want}
         assert got == want, line["line_id"]
+
+
+def test_needs_person_is_exactly_the_planted_findings(run: Run) -> None:
+    """The lines that need a person are the planted findings (failed provisioning included), and no other."""
+    lines = run.result.lines
+    assert set(lines.loc[lines["needs_person"].astype(bool), "line_id"]) == run.plan.expected_needs_person(
+        run.min_margin)
+    assert run.result.summary.needs_person == len(run.plan.expected_needs_person(run.min_margin)) + len(
+        run.plan.expected_missing())
+
+
+def test_failed_provisioning_is_explained_but_needs_a_person(run: Run) -> None:
+    """Rule 5: an explanation resting on Failed Provisioning keeps its reason and still needs a person."""
+    (line,) = run.lines(run.plan.case("explained_failed_provisioning").line_ids)
+    assert (line["status"], line["reason"], line["needs_person"]) == ("explained", "failed_provisioning", True)
+
+
+def test_scheduled_record_is_named_never_counted(run: Run) -> None:
+    """Rule 5: the 2028 record is listed as scheduled, is no evidence, and the explanation names it."""
+    case = run.plan.case("scheduled_reduction")
+    (line,) = run.lines(case.line_ids)
+    (change_id,) = case.scheduled
+    assert line["evidence"] == [] and line["scheduled"] == [change_id]
+    assert change_id in line["explanation"] and "2028-01-26" in line["explanation"]
+    assert Decimal(str(line["quantity_delta"])) == 5
+
+
+def test_split_export_rows_are_added_with_a_note(run: Run) -> None:
+    """Rule 4: two export rows with one subscription id add up (6 + 4), and the summary notes say so."""
+    sub = run.plan.case("split_export_rows").subscription_id
+    assert any(sub in note and "added up" in note for note in run.result.summary.notes)
 
 
 def test_partially_explained_shows_the_residual(run: Run) -> None:
@@ -277,16 +392,20 @@ def test_partially_explained_shows_the_residual(run: Run) -> None:
 
 
 def test_missing_subscriptions(run: Run) -> None:
-    """Exactly the active monthly and the October-anniversary annual subscriptions are missing."""
+    """Exactly the active monthly, the October-anniversary annual and the 36-month triennial subscriptions
+    are missing; the GBP one is counted as not checked; usage plans and a triennial not due never are."""
     missing = {str(s).lower() for s in run.result.missing["subscription_id"]}
     assert missing == run.plan.expected_missing()
     for case in run.plan.cases:
         assert (case.subscription_id in missing) == case.expected_missing, case.name
+    assert run.result.summary.not_checked_other_currency == run.plan.expected_not_checked() == 1
+    assert run.plan.case("gbp_not_checked").subscription_id not in missing
+    assert {run.plan.case(n).subscription_id for n in ("triennial_not_due", "usage_plan")}.isdisjoint(missing)
 
 
 def test_bulk_lines_are_all_matched(run: Run) -> None:
     """Every line after the planted ones matches its subscription by id; bulk seats price ok."""
-    bulk = run.result.lines.iloc[run.plan.planted_lines:]
+    bulk = run.result.lines.iloc[run.plan.planted_lines:run.plan.line_counts[0]]
     assert bulk["line_id"].tolist() == run.plan.bulk_line_ids()
     assert set(bulk["status"]) <= {"matched"}
     assert set(bulk["match_method"]) <= {"subscription_id"}
@@ -296,18 +415,17 @@ def test_bulk_lines_are_all_matched(run: Run) -> None:
 
 
 def test_status_counts_are_exact(run: Run) -> None:
-    """Counts per status, and per price status on priced seat lines, are the plan's."""
+    """Counts per status and per price status, over both invoices, are the plan's."""
     lines = run.result.lines
     assert dict(Counter(lines["status"])) == run.plan.expected_status_counts(run.min_margin)
     assert run.result.summary.status_counts == run.plan.expected_status_counts(run.min_margin)
-    unpriced = {i for c in run.plan.cases for i in c.line_ids if c.price_status(run.min_margin) is None}
-    priced = lines.loc[(lines["kind"] == "seat") & ~lines["line_id"].isin(unpriced)]
-    assert dict(Counter(priced["price_status"])) == run.plan.expected_price_status_counts(run.min_margin)
+    assert dict(Counter(lines["price_status"])) == run.plan.expected_price_status_counts(run.min_margin)
 
 
 def test_subtotals_add_up_to_the_invoice_to_the_cent(run: Run) -> None:
-    """Σ subtotal over the result lines equals Σ Subtotal of the CSV, exactly."""
-    invoice_total = sum((Decimal(r["Subtotal"]) for r in read_rows(run.plan.invoice)), Decimal(0))
-    result_total = sum((Decimal(str(s)) for s in run.result.lines["subtotal"]), Decimal(0))
-    assert result_total == invoice_total
-    assert Decimal(run.result.summary.subtotal_total["USD"]) == invoice_total
+    """Σ subtotal over the result lines equals Σ Subtotal of each invoice, exactly, per currency."""
+    for path, currency in zip(run.plan.invoices, ("USD", "EUR"), strict=True):
+        invoice_total = sum((Decimal(r["Subtotal"]) for r in read_rows(path)), Decimal(0))
+        lines = run.result.lines.loc[run.result.lines["currency"] == currency]
+        assert sum((Decimal(str(s)) for s in lines["subtotal"]), Decimal(0)) == invoice_total
+        assert Decimal(run.result.summary.subtotal_total[currency]) == invoice_total

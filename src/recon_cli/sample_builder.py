@@ -17,7 +17,12 @@ from decimal import ROUND_DOWN, Decimal
 from recon_cli.formats.nce import NCE_HEADERS, seat_subtotal, usage_subtotal
 
 INVOICE_NUMBER = "G000123456"
+# Partner Center issues one invoice per billing currency: the month's second invoice, in EUR.
+EUR_INVOICE_NUMBER = "G000123457"
 PERIOD = "2026-10"
+# The day the reseller reconciles October (its invoices arrive 6-8 November): `--as-of 2026-11-09`.
+# Any later day up to 2028 gives the same results; the scheduled record takes effect in 2028.
+RUN_AS_OF = date(2026, 11, 9)
 PARTNER_ID = "6f1c3a52-8d0e-4b7a-9c21-5e4d3b2a1f09"
 MPN_ID = "6034453"
 ONE = Decimal(1)
@@ -95,6 +100,12 @@ METERS: tuple[Product, ...] = (
 WINDOWS_SERVER = Product("DG7GMGF0D5RK", "0002", "DG7GMGF0D7VP",
                          "Windows Server 2022 Standard - 16 Core License Pack",
                          "Windows Server 2022 Standard - 16 Core License Pack")
+# A free add-on (Microsoft's own doc sample product, price 0).
+FREE_ADDON = Product("CFQ7TTC0LH0R", "0002", "CFQ7TTC0K5RQ", "Microsoft 365 Phone System - Virtual User",
+                     "Microsoft 365 Phone System - Virtual User")
+# An Azure reservation: an Azure product id (DZH318Z0...), bought once for a year, no meter.
+RESERVATION = Product("DZH318Z08M2V", "0059", "DZH318Z08M3B",
+                      "Reserved VM Instance, Standard_D2s_v3, US East, 1 Year", "Virtual Machines Dsv3 Series")
 
 
 @dataclass(frozen=True)
@@ -118,6 +129,11 @@ class PlantedCase:
         invoice_subscription_id: the id the invoice writes, when it differs from subscription_id.
         kind: seat, usage or one_time (None: no invoice line).
         evidence: the change ids that must explain the difference.
+        scheduled: the change ids effective after the run's as-of: shown, never evidence (rule 5).
+        needs_person: whether every line of the case needs a person (§4), without --min-margin.
+        billing_frequency: the billing plan the lines must be read with (None: not predicted).
+        expected_not_checked: due and absent, but in a currency no invoice of the month bills: counted
+            as not checked (other currency), never listed as missing (rule 7).
     """
 
     name: str
@@ -135,6 +151,10 @@ class PlantedCase:
     invoice_subscription_id: str | None = None
     kind: str | None = None
     evidence: list[str] = field(default_factory=list)
+    scheduled: list[str] = field(default_factory=list)
+    needs_person: bool = False
+    billing_frequency: str | None = None
+    expected_not_checked: bool = False
 
     def price_status(self, min_margin: Decimal | None = None) -> str | None:
         """The expected price status under a --min-margin of at most 15 (every other margin is >= 15%)."""
@@ -142,12 +162,17 @@ class PlantedCase:
             return "low_margin" if min_margin is not None and min_margin > LOW_MARGIN_PCT else "ok"
         return self.expected_price_status
 
+    def needs_person_with(self, min_margin: Decimal | None = None) -> bool:
+        """Whether the lines need a person: a low margin is a price finding only under --min-margin."""
+        return self.needs_person or self.price_status(min_margin) == "low_margin"
+
 
 @dataclass(frozen=True)
 class Customer:
     id: str
     name: str
     domain: str
+    country: str = "US"
 
 
 def mdy(day: date) -> str:
@@ -175,17 +200,28 @@ class CaseBuilder:
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
-        self.invoice: list[dict[str, str]] = []
+        # Invoice number -> its rows; the first is invoice.csv. `bill_in` picks where lines go.
+        self.invoices: dict[str, list[dict[str, str]]] = {INVOICE_NUMBER: [], EUR_INVOICE_NUMBER: []}
+        self.invoice_number, self.currency = INVOICE_NUMBER, "USD"
         self.subscriptions: list[dict[str, str]] = []
         self.changes: list[dict[str, str]] = []
         self.cases: list[PlantedCase] = []
 
+    @property
+    def invoice(self) -> list[dict[str, str]]:
+        """The rows of invoice.csv (the USD invoice)."""
+        return self.invoices[INVOICE_NUMBER]
+
+    def bill_in(self, invoice_number: str, currency: str) -> None:
+        """Put the lines that follow on another invoice, billed (and priced) in `currency`."""
+        self.invoice_number, self.currency = invoice_number, currency
+
     def guid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
-    def customer(self, name: str) -> Customer:
+    def customer(self, name: str, country: str = "US") -> Customer:
         slug = re.sub(r"[^a-z0-9]", "", name.lower())[:20]
-        return Customer(self.guid(), name, f"{slug}.onmicrosoft.com")
+        return Customer(self.guid(), name, f"{slug}.onmicrosoft.com", country)
 
     def subscription(self, customer: Customer, product: str, quantity: int | str, unit_price: str,
                      unit_cost: str, start: date, *, frequency: str = "monthly", status: str = "active",
@@ -210,23 +246,28 @@ class CaseBuilder:
         row = dict.fromkeys(INVOICE_COLUMNS, "")
         row.update(
             PartnerId=PARTNER_ID, CustomerId=customer.id, CustomerName=customer.name,
-            CustomerDomainName=customer.domain, CustomerCountry="US", InvoiceNumber=INVOICE_NUMBER,
+            CustomerDomainName=customer.domain, CustomerCountry=customer.country, InvoiceNumber=self.invoice_number,
             MpnId=MPN_ID, ResellerMpnId="0", OrderId=f"{self.rng.getrandbits(48):012x}",
             ProductId=product.product_id, SkuId=product.sku_id, AvailabilityId=product.availability_id,
-            SkuName=product.sku_name, ProductName=product.product_name, TaxTotal="0", Currency="USD",
-            PublisherName="Microsoft Corporation", SubscriptionId=sub_id, PricingCurrency="USD",
+            SkuName=product.sku_name, ProductName=product.product_name, TaxTotal="0", Currency=self.currency,
+            PublisherName="Microsoft Corporation", SubscriptionId=sub_id, PricingCurrency=self.currency,
             PCToBCExchangeRate="1", PCToBCExchangeRateDate="10/1/2026", ProductQualifiers="[]")
         row["AlternateId"] = row["OrderId"]
         row.update(values)
         row["Total"] = money(Decimal(row["Subtotal"]) + Decimal(row["TaxTotal"]))
-        self.invoice.append(row)
-        return f"{INVOICE_NUMBER}-{len(self.invoice) + 1}"
+        rows = self.invoices[self.invoice_number]
+        rows.append(row)
+        return f"{self.invoice_number}-{len(rows) + 1}"
 
     def seat(self, customer: Customer, sub_id: str, product: Product, quantity: int, price: str,
              start: date, *, charge_type: str = "cycleCharge", eup: str | None = None,
              order: date | None = None, end: date | None = None, term: str = ANNUAL_TERM,
-             frequency: str = "Monthly", term_start: date | None = None, reference: str = "") -> str:
-        """A licence line; `price` is the full-cycle price, `eup` the (prorated, signed) one charged."""
+             frequency: str = "Monthly", term_start: date | None = None, reference: str = "",
+             qualifiers: str = "[]") -> str:
+        """A licence line; `price` is the full-cycle price, `eup` the (prorated, signed) one charged.
+
+        A blank `frequency` writes BillingFrequency empty (prepaid annual, Microsoft's A4): give `end`.
+        """
         effective = Decimal(eup if eup is not None else price)
         subtotal = seat_subtotal(effective, ONE, Decimal(quantity))
         end = end or cycle_end(start, frequency)
@@ -238,7 +279,7 @@ class CaseBuilder:
             ChargeStartDate=mdy(start), ChargeEndDate=mdy(end), TermAndBillingCycle=term,
             EffectiveUnitPrice=money(effective), BillableQuantity=str(quantity), BillingFrequency=frequency,
             SubscriptionStartDate=mdy(term_start), SubscriptionEndDate=mdy(term_end), ReferenceId=reference,
-            ProductCategory="License"))
+            ProductQualifiers=qualifiers, ProductCategory="License"))
 
     def usage(self, customer: Customer, sub_id: str, meter: Product, quantity: str, *, pec: bool) -> str:
         """An Azure plan meter line for October 2026; with PEC the effective price is 85% of list."""
@@ -264,19 +305,37 @@ class CaseBuilder:
             EffectiveUnitPrice=price, BillableQuantity=str(quantity), BillingFrequency="OneTime",
             SubscriptionStartDate=mdy(day), ProductCategory="Software"))
 
+    def reservation(self, customer: Customer, sub_id: str, product: Product, price: str, day: date) -> str:
+        """An Azure reservation bought for a year: a commitment term, but a ReservationOrderId and no meter."""
+        return self._line(customer, sub_id, product, dict(
+            OrderDate=mdy(day), ChargeType="new", UnitPrice=price, Quantity="1", Subtotal=price,
+            SubscriptionDescription=product.sku_name, ChargeStartDate=mdy(day),
+            ChargeEndDate=mdy(cycle_end(day, "Annual")), TermAndBillingCycle="One-Year commitment for yearly billing",
+            EffectiveUnitPrice=price, BillableQuantity="1", ReservationOrderId=self.guid(),
+            SubscriptionStartDate=mdy(day), SubscriptionEndDate=mdy(cycle_end(day, "Annual")),
+            ProductCategory="Azure"))
+
     def case(self, name: str, description: str, sub_id: str, line_ids: list[str], status: str | None,
              price: str | None = "ok", **more: object) -> None:
+        """Record a planted case; what a person must look at follows PRODUCT.md §4 unless given."""
         matched = status not in (None, "unmatched")
+        reason = more.get("expected_reason", {
+            "matched": "quantity_equal", "unmatched": "subscription_not_found", "unexplained": "no_evidence",
+        }.get(status or ""))
+        kind = more.get("kind", "seat" if line_ids else None)
         defaults: dict[str, object] = dict(
-            expected_reason={"matched": "quantity_equal", "unmatched": "subscription_not_found",
-                             "unexplained": "no_evidence"}.get(status or ""),
+            expected_reason=reason,
             expected_match_method=None if not line_ids else ("subscription_id" if matched else "none"),
-            kind="seat" if line_ids else None)
+            kind=kind, needs_person=bool(line_ids) and (
+                status in QUANTITY_FINDINGS or reason == "failed_provisioning" or price in PRICE_FINDINGS))
         defaults.update(more)
         self.cases.append(PlantedCase(name, description, sub_id.lower(), line_ids, status, price,
                                       **defaults))  # type: ignore[arg-type]
 
 
+# PRODUCT.md §4: what needs a person (quantity findings, and price findings).
+QUANTITY_FINDINGS = ("unexplained", "partially_explained", "unmatched")
+PRICE_FINDINGS = ("currency_mismatch", "below_cost", "cost_changed", "low_margin")
 
 
 def prorate(price: str, start: date, end: date, frequency: str = "Monthly") -> str:
