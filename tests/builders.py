@@ -39,9 +39,10 @@ def seat(sub: str, qty: int, price: str = "10.00", *, charge_type: str = "cycleC
 
 
 def usage(sub: str, amount: str, **extra: Any) -> dict[str, Any]:
+    """An Azure plan meter line of `amount`, its arithmetic right (EffectiveUnitPrice x 1 GB = amount)."""
     row = seat(sub, 1, "0.045", subtotal=amount, frequency="", product="Azure plan",
                TermAndBillingCycle="", MeterDescription="Tables - LRS Data Stored (GB/month)",
-               UnitType="1 GB/Month", BillableQuantity="3.1618", ProductId="DZH318Z0BPS6")
+               UnitType="1 GB/Month", BillableQuantity="1", EffectiveUnitPrice=amount, ProductId="DZH318Z0BPS6")
     row.update(extra)
     return row
 

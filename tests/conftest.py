@@ -33,6 +33,8 @@ def _line(**values: object) -> dict[str, object]:
         order_date="2026-10-01", charge_start="2026-10-01", charge_end="2026-10-31",
         currency="USD", tax_total=D("0"), match_method="subscription_id", evidence=[], scheduled=[],
         explanation="", money_at_risk=D("0"), price_status="ok", invoice_file="invoice.csv", needs_person=False,
+        unbilled_cost=D("0"), unclaimed_credit=D("0"), under_billed=D("0"), over_billed=D("0"),
+        below_cost_loss=D("0"), price_effect=D("0"), provider_arithmetic=False,
     )
     base.update(values)
     return base
@@ -62,13 +64,13 @@ def tiny_result() -> ReconResult:
               subscription_quantity=D("4"), quantity_delta=D("1"), as_of="2026-10-01",
               unit_cost=D("30.00"), unit_price=D("25.00"), price_status="below_cost", margin_pct=D("-20.00"),
               needs_person=True,
-              subtotal=D("150.00"), total=D("150.00"), money_at_risk=D("30.00"),
+              subtotal=D("150.00"), total=D("150.00"), money_at_risk=D("30.00"), under_billed=D("30.00"),
               explanation="Provider has 5 seats as of 2026-10-01, subscription 4 (+1); "
                           "no change-log record explains it."),
         _line(line_id="G000123456-5", row=5, subscription_id="dddd-4", customer_name="Northwind",
               quantity=D("3"), billable_quantity=D("3"), status="unmatched", reason="subscription_not_found",
               match_method="none", price_status="no_price", unit_cost=D("-5.00"), needs_person=True,
-              subtotal=D("-15.00"), total=D("-15.00"), money_at_risk=D("15.00"),
+              subtotal=D("-15.00"), total=D("-15.00"), unclaimed_credit=D("15.00"),
               explanation="Subscription dddd-4 is not in the subscription export: "
                           "this cost is never re-billed."),
     ]
@@ -104,9 +106,10 @@ def tiny_result() -> ReconResult:
         kind_counts={"seat": 4},
         subtotal_by_status={"USD": {"matched": "220.00", "explained": "125.00",
                                     "unexplained": "150.00", "unmatched": "-15.00"}},
-        subtotal_total={"USD": "480.00"}, unbilled_cost={"USD": "-15.00"},
-        money_at_risk={"USD": "45.00"}, missing_count=1, missing_value={"USD": "38.40"},
+        subtotal_total={"USD": "480.00"}, unclaimed_credit={"USD": "15.00"}, under_billed={"USD": "30.00"},
+        money_at_risk={"USD": "30.00"}, missing_count=1, missing_value={"USD": "38.40"},
         missing_cost={"USD": "32.00"}, reject_count=1, needs_attention=3, price_findings=1, needs_person=3,
+        missing_needing_person=1,
         has_change_log=True, invoice_files=["invoice.csv"], as_of="2026-11-25T23:59:59",
     )
     return ReconResult(lines=lines_frame, missing=missing, evidence=evidence, rejects=rejects,

@@ -270,7 +270,7 @@ def test_xlsx_summary_counts_and_legend(workbook: openpyxl.Workbook) -> None:
     assert rows["Run id"][0] == "20261125T020000Z-abcd"
     assert rows["Invoice numbers"][0] == "G000123456"
     assert rows["unexplained"][:2] == (1, 150)
-    assert rows["Money at risk"][0] == 45
+    assert rows["Money at risk"][0] == 30
     assert rows["Rejected rows"][0] == 1
     legend = [c for c in workbook["Summary"]["A"] if c.value == "partially_explained"]
     assert legend and legend[-1].fill.fgColor.rgb.endswith(xlsx_cells.STATUS_FILLS["partially_explained"])
@@ -363,7 +363,7 @@ def test_xlsx_summary_has_a_customer_table_by_money_at_risk(workbook: openpyxl.W
     rows = customer_rows(workbook)
     assert [(r["Customer"], r["Lines"], r["Subtotal USD"], r["Needs a person"], r["At risk USD"])
             for r in rows] == [
-        ("'" + HYPERLINK, 1, 150, 1, 30), ("Northwind", 1, -15, 1, 15),
+        ("'" + HYPERLINK, 1, 150, 1, 30), ("Northwind", 1, -15, 1, 0),
         ("Contoso Ltd", 1, 220, 0, 0), ("Fabrikam Inc", 1, 125, 0, 0)]
     assert rows[0]["Customer ID"] == "cust-1"
     summary = workbook["Summary"]
@@ -382,7 +382,7 @@ def test_xlsx_customer_table_groups_lines_and_currencies(tiny_result: ReconResul
     contoso = rows["Contoso Ltd"]
     assert (contoso["Lines"], contoso["Needs a person"]) == (3, 1)
     assert D(str(contoso["Subtotal USD"])) == D("0.30")
-    assert (contoso["Subtotal EUR"], contoso["At risk EUR"], contoso["At risk USD"]) == (-15, 15, 0)
+    assert (contoso["Subtotal EUR"], contoso["At risk EUR"], contoso["At risk USD"]) == (-15, 0, 0)
     assert rows["'" + HYPERLINK]["Subtotal EUR"] is None
 
 

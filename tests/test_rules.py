@@ -120,7 +120,9 @@ def test_partial_evidence_shows_the_residual(tmp_path: Path) -> None:
     assert first["status"] == "partially_explained"
     assert first["residual"] == -2
     assert "−2 seats remain unexplained" in first["explanation"]
-    assert first["money_at_risk"] == D("20.00")
+    # v2 rule 10: 2 seats billed to the customer that the provider does not bill are over-billed (a refund
+    # liability at the 12.00 unit price), not money at risk.
+    assert (first["money_at_risk"], first["over_billed"]) == (D("0"), D("24.00"))
 
 
 def test_no_change_log_says_so(tmp_path: Path) -> None:

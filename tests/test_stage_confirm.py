@@ -17,7 +17,7 @@ import pytest
 
 import memory
 from builders import change, seat, subscription, usage
-from recon_cli import assemble, confirm, explain, match, money, price
+from recon_cli import assemble, confirm, explain, match, pipeline
 from recon_cli.models import RunSummary
 from recon_cli.records import Confirmation
 from recon_cli.summary import RunFacts, summarise
@@ -48,13 +48,7 @@ def result_of(invoice: list[dict[str, Any]], subs: list[dict[str, Any]]) -> tupl
     """(result lines, keys) as pipeline.reconcile builds them before applying confirmations."""
     lines = match.match_lines(memory.invoice(invoice), memory.subscriptions(subs))
     decisions = explain.decide_differences(match.seat_counts(lines), None, memory.RUN_AS_OF)
-    verdicts = explain.explain_lines(lines, decisions)
-    prices = price.price_lines(lines, None)
-    at_risk = money.money_at_risk(lines, decisions, verdicts, prices)
-    needs = confirm.needs_person(*(_series(v, lines) for v in (verdicts.status, verdicts.reason,
-                                                               prices.price_status)))
-    return (assemble.result_lines(lines, verdicts, prices, at_risk, needs),
-            lines[["sub_key", "subscription_id_key"]])
+    return pipeline.assess(lines, decisions, None), lines[["sub_key", "subscription_id_key"]]
 
 
 def result() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -254,12 +248,7 @@ def test_confirmation_accepts_failed_provisioning() -> None:
     decisions = explain.decide_differences(
         match.seat_counts(lines), memory.changes([change("L1", "s1", "2026-09-01", "2", status="Failed Provisioning")]),
         memory.RUN_AS_OF)
-    verdicts = explain.explain_lines(lines, decisions)
-    prices = price.price_lines(lines, None)
-    needs = confirm.needs_person(*(_series(v, lines) for v in (verdicts.status, verdicts.reason,
-                                                               prices.price_status)))
-    out = assemble.result_lines(lines, verdicts, prices, money.money_at_risk(lines, decisions, verdicts, prices),
-                                needs)
+    out = pipeline.assess(lines, decisions, None)
     assert (out["status"][0], out["reason"][0], out["needs_person"][0]) == ("explained", "failed_provisioning", True)
     done = confirm.apply_confirmations(out, lines[["sub_key", "subscription_id_key"]],
                                        [confirmation("s1", "10", "12", "10.00", "12.00")])
@@ -377,7 +366,8 @@ def test_summary_after_round_trip_through_unconfirm() -> None:
                     money_at_risk={"USD": "30.00"}, needs_attention=1, needs_person=1)
     line = {"currency": "USD", "subtotal": "30.00", "money_at_risk": "30.00", "match_method": "none",
             "status": "unmatched", "reason": "subscription_not_found", "price_status": "no_price",
-            "explanation": "Subscription s9 is not in the subscription export.", "needs_person": True}
+            "explanation": "Subscription s9 is not in the subscription export.", "needs_person": True,
+            "under_billed": "0", "over_billed": "0", "below_cost_loss": "0", "price_effect": "0"}
     confirmed = confirm.summary_after(start, [(line, {**CONFIRMED, "money_at_risk": "30.00"})])
     assert (confirmed.status_counts, confirmed.money_at_risk, confirmed.needs_attention, confirmed.needs_person) == (
         {"confirmed": 1, "matched": 2}, {"USD": "30.00"}, 0, 0)
@@ -412,4 +402,6 @@ def test_unconfirmed_falls_back_when_originals_are_absent(line: dict[str, Any],
     a person: unmatched or unexplained by its match. Either way it needs a person again."""
     status, reason, price_status, explanation, at_risk = expected
     assert confirm.unconfirmed(line) == {"status": status, "reason": reason, "price_status": price_status,
-                                         "explanation": explanation, "money_at_risk": at_risk, "needs_person": True}
+                                         "explanation": explanation, "money_at_risk": at_risk, "needs_person": True,
+                                         "under_billed": None, "over_billed": None, "below_cost_loss": None,
+                                         "price_effect": None}

@@ -191,7 +191,8 @@ def test_confirm_then_unconfirm(saved: sqlite3.Connection, tiny_result: ReconRes
     assert summary.status_counts == {"confirmed": 1, "explained": 1, "matched": 1, "unmatched": 1}
     assert summary.subtotal_by_status["USD"]["confirmed"] == "150.00"
     assert summary.needs_attention == 2
-    assert summary.money_at_risk == {"USD": "15.00"}
+    # The 30.00 under-billed on cccc-3 is accepted; the credit on dddd-4 puts nothing at risk (v2 rule 10).
+    assert (summary.money_at_risk, summary.under_billed) == ({}, {})
     assert store.load_confirmations(saved) == [confirmation]
     assert store.find_explanation(saved, "G000123456-4").confirmation == confirmation
 
@@ -223,8 +224,8 @@ def test_confirm_unmatched_keys_on_invoice_subscription(saved: sqlite3.Connectio
     summary = store.load_summary(saved)
     assert "unmatched" not in summary.status_counts
     assert "unmatched" not in summary.subtotal_by_status["USD"]
-    # v2 rule 9: accepting an unmatched cost does not bill it: it stays at risk.
-    assert summary.money_at_risk == {"USD": "45.00"}
+    # v2 rule 9: accepting an unmatched line does not change what it is worth: the credit stays unclaimed.
+    assert (summary.money_at_risk, summary.unclaimed_credit) == ({"USD": "30.00"}, {"USD": "15.00"})
 
 
 def test_confirm_missing_subscription(saved: sqlite3.Connection) -> None:

@@ -9,17 +9,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from recon_cli.frames import date_column
+from recon_cli.money import FIGURES
 from recon_cli.records import LINE_FIELDS, MISSING_FIELDS, Reason
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from recon_cli.arithmetic import Arithmetic
     from recon_cli.explain import Verdicts
+    from recon_cli.money import LineMoney
     from recon_cli.price import LinePrices
 
 
-def result_lines(lines: pd.DataFrame, verdicts: Verdicts, prices: LinePrices, money_at_risk: pd.Series,
-                 needs_person: pd.Series) -> pd.DataFrame:
+def result_lines(lines: pd.DataFrame, verdicts: Verdicts, prices: LinePrices, money: LineMoney,
+                 arithmetic: Arithmetic, needs_person: pd.Series, explanation: Any) -> pd.DataFrame:
     """One output row per invoice line with the catalogue's line fields (PRODUCT.md §4)."""
     import pandas as pd
 
@@ -40,8 +43,11 @@ def result_lines(lines: pd.DataFrame, verdicts: Verdicts, prices: LinePrices, mo
         "quantity_delta": verdicts.quantity_delta, "residual": verdicts.residual, "as_of": verdicts.as_of,
         "unit_cost": prices.unit_cost, "unit_price": lines["unit_price"].astype(object).where(matched, None),
         "margin_pct": prices.margin_pct, "subtotal": lines["subtotal"], "tax_total": lines["tax_total"],
-        "total": lines["total"], "currency": lines["currency"], "money_at_risk": money_at_risk,
-        "explanation": verdicts.explanation, "evidence": verdicts.evidence, "scheduled": verdicts.scheduled,
+        "total": lines["total"], "currency": lines["currency"],
+        **{name: getattr(money, name) for name in FIGURES},
+        "recomputed_subtotal": arithmetic.recomputed, "recomputed_subtotal_alt": arithmetic.recomputed_alt,
+        "provider_arithmetic": arithmetic.flagged,
+        "explanation": explanation, "evidence": verdicts.evidence, "scheduled": verdicts.scheduled,
     }
     return pd.DataFrame({name: columns[name] for name in LINE_FIELDS}).reset_index(drop=True)
 

@@ -217,9 +217,9 @@ def sample(directory: Path, lines: int, seed: int) -> None:
 
     plan = generate_sample(directory, lines=lines, seed=seed)
     click.echo(f"Wrote {plan.line_count} invoice lines for {plan.period} with {len(plan.cases)} planted cases:")
-    for path in (plan.invoice, plan.subscriptions, plan.changes):
+    for path in (*plan.invoices, plan.subscriptions, plan.changes):
         click.echo(f"  {path}")
-    click.echo(f"Next: recon run {plan.invoice} {plan.subscriptions} --changes {plan.changes}")
+    click.echo(f"Next: recon run {' '.join(map(str, plan.invoices))} {plan.subscriptions} --changes {plan.changes}")
 
 
 @cli.command()

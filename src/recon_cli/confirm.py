@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from recon_cli.explain import confirmed_text, lapsed_text, quantity_text
 from recon_cli.records import (
+    ORIGINALS,
     PRICE_FINDINGS,
     QUANTITY_FINDINGS,
     Confirmation,
-    MatchMethod,
     PriceStatus,
     Reason,
     Status,
@@ -37,13 +37,18 @@ CONFIRMED_VALUES = (("provider_quantity", "provider_quantity", "provider quantit
                     ("subscription_quantity", "subscription_quantity", "subscription quantity"),
                     ("unit_cost", "unit_cost", "provider unit cost"), ("unit_price", "unit_price", "unit price"))
 # What a confirmed line was before, kept so that `recon unconfirm` can put it back.
-RESTORED = ("status", "reason", "price_status", "explanation", "money_at_risk", "needs_person")
+RESTORED = tuple(field.name.removeprefix("original_") for field in ORIGINALS)
+# The money a confirmation accepts: nothing of it remains to act on (the unbilled cost of an unmatched
+# line stays: accepting a cost does not bill it, rule 9).
+ACCEPTED_MONEY = ("under_billed", "over_billed", "below_cost_loss", "price_effect")
+# The summary's money figures that follow the lines' shares of them when lines are confirmed.
+SHIFTED_MONEY = ("money_at_risk", "under_billed", "over_billed", "below_cost_loss")
 
 
-def findings(status: Any, reason: Any, price_status: Any) -> tuple[bool, bool]:
-    """(quantity finding, price finding) of one line."""
+def findings(status: Any, reason: Any, price_status: Any, arithmetic: Any = False) -> tuple[bool, bool]:
+    """(quantity finding, price or provider-arithmetic finding) of one line."""
     quantity = status in QUANTITY_FINDINGS or (status == Status.EXPLAINED and reason == Reason.FAILED_PROVISIONING)
-    return quantity, price_status in PRICE_FINDINGS
+    return quantity, price_status in PRICE_FINDINGS or (bool(arithmetic) and status != Status.CONFIRMED)
 
 
 def finding_masks(status: pd.Series, reason: pd.Series, price_status: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -53,10 +58,12 @@ def finding_masks(status: pd.Series, reason: pd.Series, price_status: pd.Series)
     return quantity, price_status.isin(list(PRICE_FINDINGS))
 
 
-def needs_person(status: pd.Series, reason: pd.Series, price_status: pd.Series) -> pd.Series:
-    """Each line's `needs_person`: a quantity or a price finding."""
+def needs_person(status: pd.Series, reason: pd.Series, price_status: pd.Series,
+                 arithmetic: pd.Series | None = None) -> pd.Series:
+    """Each line's `needs_person`: a quantity or a price finding, or provider arithmetic that is off."""
     quantity, price = finding_masks(status, reason, price_status)
-    return quantity | price
+    needs = quantity | price
+    return needs if arithmetic is None else needs | arithmetic.to_numpy(dtype=bool)
 
 
 def _number(value: Any) -> Decimal | None:
@@ -136,9 +143,10 @@ def apply_confirmations(result_lines: pd.DataFrame, keys: pd.DataFrame,
         out.loc[same, "reason"] = Reason.CONFIRMED.value
         out.loc[same, "price_status"] = PriceStatus.CONFIRMED.value
         out.loc[same, "needs_person"] = False
+        for name in ACCEPTED_MONEY:
+            out.loc[same, name] = Decimal(0)  # type: ignore[call-overload]
         # Accepting an unmatched cost does not bill it: it stays at risk (rule 9).
-        accepted = same & (out["match_method"] != MatchMethod.NONE.value)
-        out.loc[accepted, "money_at_risk"] = Decimal(0)  # type: ignore[call-overload]
+        out.loc[same, "money_at_risk"] = out.loc[same, "unbilled_cost"]
         out.loc[same, "explanation"] = out.loc[same, "explanation"] + note_text(confirmation)
     return out
 
@@ -179,7 +187,8 @@ def unconfirmed(line: Mapping[str, Any]) -> dict[str, Any]:
     restored["status"] = restored["status"] or fallback[0].value
     restored["reason"] = restored["reason"] or fallback[1].value
     restored["price_status"] = restored["price_status"] or PriceStatus.OK.value
-    restored["money_at_risk"] = restored["money_at_risk"] or line["money_at_risk"]
+    for name in (*SHIFTED_MONEY, "price_effect"):
+        restored[name] = restored[name] if restored[name] is not None else line.get(name)
     restored["explanation"] = restored["explanation"] or line["explanation"]
     restored["needs_person"] = True
     return restored
@@ -196,7 +205,7 @@ def summary_after(summary: RunSummary, moves: Sequence[tuple[Mapping[str, Any], 
     counts = Counter(summary.status_counts)
     prices = Counter(summary.price_status_counts)
     by_status = {currency: dict(amounts) for currency, amounts in summary.subtotal_by_status.items()}
-    at_risk = dict(summary.money_at_risk)
+    money = {name: dict(getattr(summary, name)) for name in SHIFTED_MONEY}
     needs, price_findings, people = (summary.needs_attention + missing_change, summary.price_findings,
                                      summary.needs_person + missing_change)
     for line, after in moves:
@@ -205,8 +214,9 @@ def summary_after(summary: RunSummary, moves: Sequence[tuple[Mapping[str, Any], 
         counts[after_status] += 1
         prices[line["price_status"]] -= 1
         prices[after["price_status"]] += 1
-        quantity_before, price_before = findings(before_status, line["reason"], line["price_status"])
-        quantity_after, price_after = findings(after_status, after["reason"], after["price_status"])
+        arithmetic = line.get("provider_arithmetic")
+        quantity_before, price_before = findings(before_status, line["reason"], line["price_status"], arithmetic)
+        quantity_after, price_after = findings(after_status, after["reason"], after["price_status"], arithmetic)
         needs += quantity_after - quantity_before
         price_findings += price_after - price_before
         people += (quantity_after or price_after) - (quantity_before or price_before)
@@ -214,13 +224,16 @@ def summary_after(summary: RunSummary, moves: Sequence[tuple[Mapping[str, Any], 
         amounts = by_status.setdefault(currency, {})
         amounts[before_status] = str(Decimal(amounts.get(before_status, 0)) - subtotal)
         amounts[after_status] = str(Decimal(amounts.get(after_status, 0)) + subtotal)
-        risk = Decimal(after["money_at_risk"] or 0) - Decimal(line["money_at_risk"] or 0)
-        at_risk[currency] = str(Decimal(at_risk.get(currency, 0)) + risk)
+        for name in SHIFTED_MONEY:
+            if name in after:
+                change = Decimal(after[name] or 0) - Decimal(line.get(name) or 0)
+                money[name][currency] = str(Decimal(money[name].get(currency, 0)) + change)
     gone = {status for status, n in counts.items() if n <= 0}  # and so no amount, in any currency
     return summary.model_copy(update={
         "status_counts": {s: n for s, n in sorted(counts.items()) if s not in gone},
         "price_status_counts": {s: n for s, n in sorted(prices.items()) if n > 0},
         "subtotal_by_status": {c: {s: a for s, a in sorted(amounts.items()) if s not in gone}
                                for c, amounts in by_status.items()},
-        "money_at_risk": {c: a for c, a in sorted(at_risk.items()) if Decimal(a) != 0},
-        "needs_attention": needs, "price_findings": price_findings, "needs_person": people})
+        **{name: {c: a for c, a in sorted(by.items()) if Decimal(a) != 0} for name, by in money.items()},
+        "needs_attention": needs, "price_findings": price_findings, "needs_person": people,
+        "missing_needing_person": summary.missing_needing_person + missing_change})

@@ -27,6 +27,7 @@ SUBSCRIPTION_FIELDS = {
     "unit_cost": "expected_unit_cost",
     "currency": "subscription_currency",
     "frequency": "subscription_frequency",
+    "markup_percent": "markup_percent",
 }
 
 

@@ -40,8 +40,20 @@ class RunSummary(BaseModel):
     # currency -> status -> amount
     subtotal_by_status: dict[str, dict[str, str]] = Field(default_factory=dict)
     subtotal_total: dict[str, str] = Field(default_factory=dict)
+    # The money figures of rule 10, per currency (each the sum of the lines' shares of it).
     unbilled_cost: dict[str, str] = Field(default_factory=dict)
+    unclaimed_credit: dict[str, str] = Field(default_factory=dict)
+    under_billed: dict[str, str] = Field(default_factory=dict)
+    over_billed: dict[str, str] = Field(default_factory=dict)
+    below_cost_loss: dict[str, str] = Field(default_factory=dict)
     money_at_risk: dict[str, str] = Field(default_factory=dict)
+    to_bill: dict[str, str] = Field(default_factory=dict)
+    to_bill_forgotten: dict[str, str] = Field(default_factory=dict)
+    # Margin on the period's matched seat subscriptions: selling value, provider cost, margin, margin %.
+    margin: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Usage of subscriptions with a markup: its cost on the invoice, and what to bill at the markup.
+    usage_cost: dict[str, str] = Field(default_factory=dict)
+    usage_to_bill: dict[str, str] = Field(default_factory=dict)
     # Seat subscriptions with a selling price and a provider cost, each counted once:
     # selling value per year (price x seats) and the margin weighted by it, per currency.
     annual_revenue: dict[str, str] = Field(default_factory=dict)
@@ -57,7 +69,20 @@ class RunSummary(BaseModel):
     # --fail-on unexplained counts), price findings (lines), and all of them together.
     needs_attention: int = 0
     price_findings: int = 0
+    arithmetic_findings: int = 0
     needs_person: int = 0
+    missing_needing_person: int = 0
+
+    def needs_person_text(self) -> str:
+        """The one wording of what needs a person, used by the terminal, `recon runs` and the workbook."""
+        lines = self.needs_person - self.missing_needing_person
+        if not self.needs_person:
+            return "Nothing needs a person"
+        parts = [f"{lines:,} line{'s' if lines != 1 else ''}"] if lines else []
+        if self.missing_needing_person:
+            parts.append(f"{self.missing_needing_person:,} missing subscription"
+                         f"{'s' if self.missing_needing_person != 1 else ''}")
+        return f"Needs a person: {self.needs_person:,} ({' and '.join(parts)})"
     has_change_log: bool = False
     unknown_charge_types: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
@@ -70,5 +95,5 @@ class RunSummary(BaseModel):
             return ExitCode.OK
         needs = self.needs_attention > 0
         if fail_on == FailOn.ANY:
-            needs = needs or self.price_findings > 0 or self.reject_count > 0
+            needs = needs or self.price_findings > 0 or self.arithmetic_findings > 0 or self.reject_count > 0
         return ExitCode.NEEDS_ATTENTION if needs else ExitCode.OK

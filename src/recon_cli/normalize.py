@@ -178,6 +178,8 @@ def normalize_invoice(table: RawTable, fmt: TableFormat, source: Path, *, date_f
 
     typed = normalize_table(table, fmt, date_format=date_format)
     frame = typed.frame if fmt.derive is None else fmt.derive(typed.frame)
+    # A format that derives the effective price from the subtotal cannot have its arithmetic checked.
+    frame["price_derived"] = fmt.derive is not None
     notes = [*typed.notes, *_damage_notes(typed, table, fmt)]
     row_text = frame["row"].astype("str")
     invoice = frame["invoice_number"]

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recon_cli import assemble, confirm, explain, match, money, normalize, price
+from recon_cli import arithmetic, assemble, confirm, explain, match, money, normalize, price, rebill
 from recon_cli.formats.subscriptions import CHANGE_LOG, SUBSCRIPTIONS
 from recon_cli.frames import concat_rejects
 from recon_cli.invoices import read_invoices
@@ -21,6 +21,8 @@ from recon_cli.result import ReconResult
 from recon_cli.summary import RunFacts, summarise
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from recon_cli.formats.profiles import Profile
     from recon_cli.records import Confirmation
 
@@ -66,13 +68,8 @@ def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run
     step("matching")
     lines = match.match_lines(invoices.typed.frame, subscriptions.frame, subscriptions.rejects)
     decisions = explain.decide_differences(match.seat_counts(lines), changes.frame if changes else None, as_of)
-    verdicts = explain.explain_lines(lines, decisions)
-    prices = price.price_lines(lines, inputs.min_margin)
-    at_risk = money.money_at_risk(lines, decisions, verdicts, prices)
-    needs = confirm.needs_person(*(_series(v, lines) for v in (verdicts.status, verdicts.reason, prices.price_status)))
-    result_lines = assemble.result_lines(lines, verdicts, prices, at_risk, needs)
-    result_lines = confirm.apply_confirmations(result_lines, lines[["sub_key", "subscription_id_key"]],
-                                               confirmations)
+    result_lines = confirm.apply_confirmations(assess(lines, decisions, inputs.min_margin),
+                                               lines[["sub_key", "subscription_id_key"]], confirmations)
 
     period = inputs.period or match.invoice_period(lines)
     notes: list[str] = []
@@ -109,9 +106,27 @@ def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run
         notes=[*invoices.typed.notes, *subscription_table.notes, *(change_table.notes if change_table else []),
                *subscriptions.notes, *(changes.notes if changes else ()), *notes, *usage_notes],
         not_checked_other_currency=not_checked, usage_check=usage_summary)
-    summary = summarise(result_lines, missing, rejects, facts)
+    billing, usage_billing = rebill.to_bill(decisions, lines, period), rebill.usage_billing(
+        result_lines, lines["markup_percent"])
+    margin = rebill.margin(result_lines, lines["subscription_frequency"])
+    summary = summarise(result_lines, missing, rejects, facts, billing, usage_billing, margin)
     return ReconResult(lines=result_lines, missing=missing, evidence=explain.evidence_records(decisions),
-                       rejects=rejects, summary=summary, invoice_raw=invoices.raw)
+                       rejects=rejects, summary=summary, invoice_raw=invoices.raw, to_bill=billing, margin=margin,
+                       usage_billing=usage_billing)
+
+
+def assess(lines: pd.DataFrame, decisions: explain.Decisions, min_margin: Decimal | None) -> pd.DataFrame:
+    """The output lines before confirmations: status and explanation, price, money, provider arithmetic,
+    and who needs a person."""
+    verdicts = explain.explain_lines(lines, decisions)
+    prices = price.price_lines(lines, min_margin)
+    worth = money.line_money(lines, decisions, verdicts, prices)
+    sums = arithmetic.check_arithmetic(lines)
+    needs = confirm.needs_person(_series(verdicts.status, lines), _series(verdicts.reason, lines),
+                                 _series(prices.price_status, lines), sums.flagged)
+    texts = verdicts.explanation + explain.finding_sentences(lines, prices.price_status, prices.unit_cost, worth,
+                                                             sums)
+    return assemble.result_lines(lines, verdicts, prices, worth, sums, needs, texts)
 
 
 def _series(values: Any, lines: Any) -> Any:

@@ -96,7 +96,8 @@ def price_status(cost: Decimal | None, price: Decimal | None, expected: Decimal 
 
 def check_prices(lines: pd.DataFrame, min_margin: Decimal | None) -> pd.DataFrame:
     """Price findings per matched subscription with seat lines, from its latest full-cycle charged
-    seat line, else its latest prorated one.
+    seat line, else its latest prorated one; of the product it is billed for now (after an upgrade
+    on the same subscription, the old product's lines do not price the new one).
 
     Returns:
         one row per `group`: unit_cost, price_status, margin_pct.
@@ -107,8 +108,11 @@ def check_prices(lines: pd.DataFrame, min_margin: Decimal | None) -> pd.DataFram
         ~lines["negative"] & lines["effective_unit_price"].notna()
     columns = ["group", "order_date", "charge_start", "charge_end", "row", "negative", "event_rank",
                "effective_unit_price", "exchange_rate", "unit_price", "expected_unit_cost", "currency",
-               "subscription_currency", "frequency", "subscription_frequency"]
+               "subscription_currency", "frequency", "subscription_frequency", "product_id", "sku_id"]
     candidates = lines.loc[charged, columns]
+    product = candidates["product_id"] + "\x1f" + candidates["sku_id"]
+    current = in_event_order(candidates.assign(product=product)).drop_duplicates("group", keep="last")
+    candidates = candidates.loc[product == candidates["group"].map(current.set_index("group")["product"])]
     candidates = candidates.assign(scale=full_cycle_scale(candidates))
     candidates = candidates.assign(full_cycle=candidates["scale"] == 1)
     # The latest full-cycle line when there is one: sorted so that it comes last in its group.

@@ -34,6 +34,8 @@ class ReconResult:
             holding the spreadsheet row and FILE_COLUMN the file, so the CSV export can append
             results to the provider's own columns. None when rebuilt from the store.
         warnings: cells that were read with a doubt, or left blank: REJECT_FIELDS (PRODUCT.md §2).
+        to_bill, margin, usage_billing: what to bill and what is earned (rule 10): TO_BILL_FIELDS,
+            MARGIN_FIELDS, USAGE_BILLING_FIELDS.
     """
 
     lines: pd.DataFrame
@@ -42,10 +44,16 @@ class ReconResult:
     rejects: pd.DataFrame
     summary: RunSummary
     invoice_raw: pd.DataFrame | None = field(default=None)
-    warnings: pd.DataFrame = field(default_factory=lambda: _no_warnings())
+    warnings: pd.DataFrame = field(default_factory=lambda: _empty("REJECT_FIELDS"))
+    to_bill: pd.DataFrame = field(default_factory=lambda: _empty("TO_BILL_FIELDS"))
+    margin: pd.DataFrame = field(default_factory=lambda: _empty("MARGIN_FIELDS"))
+    usage_billing: pd.DataFrame = field(default_factory=lambda: _empty("USAGE_BILLING_FIELDS"))
 
 
-def _no_warnings() -> pd.DataFrame:
-    from recon_cli.frames import empty_rejects
+def _empty(fields: str) -> pd.DataFrame:
+    """An empty frame with the columns of a records field list (by name)."""
+    import pandas as pd
 
-    return empty_rejects()
+    from recon_cli import records
+
+    return pd.DataFrame({name: pd.Series(dtype="object") for name in getattr(records, fields)})

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from recon_cli.confirm import finding_masks
 from recon_cli.frames import sum_by
 from recon_cli.models import RunSummary
 from recon_cli.price import seat_margins
-from recon_cli.records import MatchMethod
+from recon_cli.records import Status
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,17 +46,21 @@ def _counts(values: pd.Series) -> dict[str, int]:
     return {str(k): int(v) for k, v in values.value_counts().sort_index().items()}
 
 
-def summarise(lines: pd.DataFrame, missing: pd.DataFrame, rejects: pd.DataFrame, facts: RunFacts) -> RunSummary:
-    """Counts and exact totals per status and currency, money at risk, margins, what needs a person."""
+def summarise(lines: pd.DataFrame, missing: pd.DataFrame, rejects: pd.DataFrame, facts: RunFacts,
+              to_bill: pd.DataFrame | None = None, usage_billing: pd.DataFrame | None = None,
+              margin: pd.DataFrame | None = None) -> RunSummary:
+    """Counts and exact totals per status and currency, the money figures, margins, what needs a person."""
     subtotal_by_status: dict[str, dict[str, str]] = {}
     for key, amount in sorted(sum_by(lines, ["currency", "status"], "subtotal").items()):
         currency, status = key.split("|", 1)
         subtotal_by_status.setdefault(currency, {})[status] = str(amount)
-    # A confirmed unmatched line is accepted, not billed: it still counts as unbilled cost (rule 9).
-    unmatched = lines.loc[lines["match_method"] == MatchMethod.NONE.value]
     quantity, price = finding_masks(lines["status"], lines["reason"], lines["price_status"])
+    arithmetic = lines["provider_arithmetic"].astype(bool) & (lines["status"] != Status.CONFIRMED.value)
     missing_people = int(missing["needs_person"].sum()) if len(missing) else 0
     annual_revenue, margin_pct = seat_margins(lines)
+    figures = {name: _amounts(sum_by(lines, ["currency"], name), keep_zero=False)
+               for name in ("unbilled_cost", "unclaimed_credit", "under_billed", "over_billed", "below_cost_loss",
+                            "money_at_risk")}
     return RunSummary(
         run_id=facts.run_id, created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         period=facts.period, invoice_file=facts.invoice_files[0] if facts.invoice_files else "",
@@ -68,14 +73,43 @@ def summarise(lines: pd.DataFrame, missing: pd.DataFrame, rejects: pd.DataFrame,
         kind_counts=_counts(lines["kind"]),
         subtotal_by_status=subtotal_by_status,
         subtotal_total=_amounts(sum_by(lines, ["currency"], "subtotal")),
-        unbilled_cost=_amounts(sum_by(unmatched, ["currency"], "subtotal")),
-        money_at_risk=_amounts(sum_by(lines, ["currency"], "money_at_risk"), keep_zero=False),
+        **figures, **_billing(to_bill, usage_billing), margin=_margin_totals(margin),
         annual_revenue=annual_revenue, margin_pct=margin_pct, missing_count=len(missing),
         missing_value=_amounts(sum_by(missing, ["currency"], "expected_price")),
         missing_cost=_amounts(sum_by(missing, ["currency"], "expected_cost")),
         not_checked_other_currency=facts.not_checked_other_currency,
         reject_count=len(rejects), has_change_log=facts.has_change_log,
         needs_attention=int(quantity.sum()) + missing_people, price_findings=int(price.sum()),
-        needs_person=int(lines["needs_person"].sum()) + missing_people,
+        arithmetic_findings=int(arithmetic.sum()),
+        needs_person=int(lines["needs_person"].sum()) + missing_people, missing_needing_person=missing_people,
         unknown_charge_types=facts.unknown_charge_types, notes=facts.notes, usage_check=facts.usage_check,
     )
+
+
+def _billing(to_bill: pd.DataFrame | None, usage: pd.DataFrame | None) -> dict[str, dict[str, str]]:
+    """to_bill (and the forgotten part of it), usage cost and usage to bill, per currency."""
+    out: dict[str, dict[str, str]] = {}
+    if to_bill is not None and len(to_bill):
+        priced = to_bill.loc[to_bill["amount"].notna()]
+        out["to_bill"] = _amounts(sum_by(priced, ["currency"], "amount"), keep_zero=False)
+        late = priced.loc[priced["forgotten"].astype(bool)]
+        out["to_bill_forgotten"] = _amounts(sum_by(late, ["currency"], "amount"), keep_zero=False)
+    if usage is not None and len(usage):
+        out["usage_cost"] = _amounts(sum_by(usage, ["currency"], "usage_cost"))
+        out["usage_to_bill"] = _amounts(sum_by(usage, ["currency"], "to_bill"))
+    return out
+
+
+def _margin_totals(margin: pd.DataFrame | None) -> dict[str, dict[str, str]]:
+    """Selling value, provider cost, margin and margin % of the period, per currency (rule 10)."""
+    if margin is None or margin.empty:
+        return {}
+    priced = margin.loc[margin["revenue"].notna()]
+    revenue, cost = sum_by(priced, ["currency"], "revenue"), sum_by(priced, ["currency"], "cost")
+    out = {}
+    for currency, sold in sorted(revenue.items()):
+        earned = sold - cost.get(currency, Decimal(0))
+        pct = (earned / sold * 100).quantize(Decimal("0.01")) if sold else None
+        out[currency] = {"revenue": str(sold), "cost": str(cost.get(currency, Decimal(0))), "margin": str(earned),
+                         "margin_pct": str(pct) if pct is not None else ""}
+    return out

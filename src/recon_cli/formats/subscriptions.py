@@ -36,6 +36,8 @@ SUBSCRIPTIONS = TableFormat(
         Column("currency", "currency", TEXT, aliases=("Currency",)),
         Column("billing_frequency", "billing_frequency", TEXT,
                aliases=("Billing Frequency", "Billing Cycle", "Billing Period", "Billing Plan")),
+        Column("markup_percent", "markup_percent", NUMBER,
+               aliases=("Markup", "Markup %", "Markup Percent", "Markup Percentage", "Uplift", "Uplift %")),
         Column("status", "status", TEXT, aliases=("Status", "State", "Subscription Status")),
         Column("start_date", "start_date", DATE,
                aliases=("Start Date", "Subscription Start", "Subscription Start Date", "Term Start",

@@ -66,20 +66,20 @@ def confirm(conn: sqlite3.Connection, query: str, note: str, by: str,
         subscription_quantity=seat["subscription_quantity"], note=note, confirmed_by=by, confirmed_at=_now(),
         run_id=run_id, line_id=line_id, unit_cost=seat["unit_cost"], unit_price=seat["unit_price"])
     moved = [line for line in open_lines if rule.holds(confirmation, line)]
-    after = {"status": "confirmed", "reason": "confirmed", "price_status": "confirmed", "needs_person": 0}
+    after = {"status": "confirmed", "reason": "confirmed", "price_status": "confirmed", "needs_person": 0,
+             **dict.fromkeys(rule.ACCEPTED_MONEY, "0")}
     with transaction(conn):
         conn.execute(_SAVE, confirmation.model_dump())
         # SET reads the old row, so a re-confirm keeps the first original and replaces the note. A line saved
         # already confirmed (carried over by the pipeline) keeps the original it was saved with, or none.
         originals = ", ".join(f"original_{name} = COALESCE(original_{name}, CASE WHEN status <> 'confirmed' "
                               f"THEN {name} END)" for name in rule.RESTORED)
+        accepted = ", ".join(f"{name} = '0'" for name in rule.ACCEPTED_MONEY)
         conn.executemany(f"""UPDATE lines SET {originals}, status = 'confirmed', reason = 'confirmed',
-            price_status = 'confirmed', needs_person = 0,
-            money_at_risk = CASE WHEN match_method = 'none' THEN money_at_risk ELSE '0' END,
+            price_status = 'confirmed', needs_person = 0, {accepted}, money_at_risk = COALESCE(unbilled_cost, '0'),
             explanation = COALESCE(original_explanation, explanation, '') || ? WHERE id = ?""",
                          [(rule.note_text(confirmation), line["rowid"]) for line in moved])
-        moves = [(line, {**after, "money_at_risk": line["money_at_risk"] if line["match_method"] == "none" else "0"})
-                 for line in moved]
+        moves = [(line, {**after, "money_at_risk": line.get("unbilled_cost") or "0"}) for line in moved]
         save_summary(conn, rule.summary_after(load_summary(conn, run_id), moves))
     return confirmation
 

@@ -44,9 +44,10 @@ def _header(summary: RunSummary) -> RenderableType:
     invoices = ", ".join(summary.invoice_numbers) or summary.invoice_file
     title = Text.assemble(("Invoice ", "bold"), (invoices, "bold"), f" · period {summary.period or '?'}",
                           f" · run {summary.run_id}")
-    inputs = [f"{summary.invoice_file} ({summary.invoice_format})", summary.subscriptions_file,
+    invoices = ", ".join(summary.invoice_files or [summary.invoice_file])
+    inputs = [f"{invoices} ({summary.invoice_format})", summary.subscriptions_file,
               summary.changes_file or "no change log"]
-    lines = [title, Text("Inputs: " + ", ".join(inputs), style="dim")]
+    lines = [title, Text("Inputs: " + ", ".join(inputs) + f" · as of {(summary.as_of or '?')[:10]}", style="dim")]
     if not summary.has_change_log:
         lines.append(Text("No change log was given: no difference could be explained.", style="yellow"))
     if summary.unknown_charge_types:
@@ -88,21 +89,26 @@ def _exception_rows(result: ReconResult) -> list[dict[str, Any]]:
     lines = result.lines
     fields = ["line_id", "subscription_id", "matched_subscription_id", "customer_name", "product",
               "status", "price_status", "provider_quantity", "subscription_quantity", "quantity_delta",
-              "money_at_risk", "currency", "explanation"]
-    exceptions = lines.loc[lines["needs_person"].fillna(False).astype(bool), fields]
+              "money_at_risk", "over_billed", "price_effect", "currency", "explanation"]
+    exceptions = lines.loc[lines["needs_person"].fillna(False).astype(bool),
+                           [f for f in fields if f in lines.columns]]
     records = cast("list[dict[str, Any]]", exceptions.to_dict("records"))
     groups: dict[str, dict[str, Any]] = {}
     for record in records:
         key = (plain(record["matched_subscription_id"]) or plain(record["subscription_id"])
                or record["line_id"])
         risk = to_decimal(record["money_at_risk"]) or Decimal(0)
+        other = (to_decimal(record.get("over_billed")) or Decimal(0)) + abs(to_decimal(record.get("price_effect"))
+                                                                              or Decimal(0))
         group = groups.get(key)
         if group is None:
-            groups[key] = {**record, "risk": risk, "count": 1}
+            groups[key] = {**record, "risk": risk, "other": other, "count": 1}
             continue
         group["count"] += 1
         group["risk"] += risk
-    return sorted(groups.values(), key=lambda g: g["risk"], reverse=True)
+        group["other"] += other
+    # Most money at risk first; then refunds owed and monthly price effects, so price findings rank too.
+    return sorted(groups.values(), key=lambda g: (g["risk"], g["other"]), reverse=True)
 
 
 def _exception(number: int, row: dict[str, Any]) -> RenderableType:
@@ -115,7 +121,14 @@ def _exception(number: int, row: dict[str, Any]) -> RenderableType:
     if row["price_status"] in PRICE_FINDINGS:
         head.append(" · ")
         head.append_text(status_text(row["price_status"], PRICE_STYLES))
-    head.append(f"  {money(row['risk'])} {plain(row['currency'])} at risk".rstrip())
+    currency = plain(row["currency"])
+    over, effect = to_decimal(row.get("over_billed")), to_decimal(row.get("price_effect"))
+    if row["risk"]:
+        head.append(f"  {money(row['risk'])} {currency} at risk")
+    elif over:
+        head.append(f"  {money(over)} {currency} over-billed")
+    elif effect:
+        head.append(f"  {money(effect)} {currency} a month")
     subscription = plain(row["matched_subscription_id"]) or plain(row["subscription_id"])
     who = " · ".join(t for t in (plain(row["customer_name"]), plain(row["product"]), subscription) if t)
     body = [Text(who)]
@@ -130,12 +143,15 @@ def _exception(number: int, row: dict[str, Any]) -> RenderableType:
 
 def _exceptions(result: ReconResult, top: int) -> list[RenderableType]:
     rows = _exception_rows(result)
-    if not rows:
-        return [Text("Nothing needs a person: every line is matched, explained or confirmed.", style="green")]
-    line_count = sum(r["count"] for r in rows)
-    out: list[RenderableType] = [Text(f"Needs a person: {counted(line_count, 'line')} on "
-                                      f"{counted(len(rows), 'subscription')}, most money at risk first",
-                                      style="bold")]
+    summary = result.summary
+    if not summary.needs_person:
+        return [Text("Nothing needs a person: every line is matched, explained or confirmed, with no price "
+                     "finding, and no subscription is missing.", style="green")]
+    out: list[RenderableType] = [Text(summary.needs_person_text(), style="bold")]
+    if rows:
+        line_count = sum(r["count"] for r in rows)
+        out.append(Text(f"{counted(line_count, 'line')} on {counted(len(rows), 'subscription')}, most money at risk "
+                        "first:"))
     out += [_exception(i, row) for i, row in enumerate(rows[:top], start=1)]
     more = more_note(min(top, len(rows)), len(rows), "subscription")
     return [*out, more] if more else out
@@ -186,17 +202,8 @@ def run_report(result: ReconResult, saved: Mapping[str, str], top: int = 10) -> 
         subscription, most money at risk first), missing subscriptions, rejects, saved.
     """
     summary = result.summary
-    money_lines = Text.assemble(
-        ("Unbilled cost (unmatched): ", "bold"), amounts_text(summary.unbilled_cost), "   ",
-        ("Money at risk: ", "bold"), amounts_text(summary.money_at_risk))
-    if summary.margin_pct:
-        money_lines.append_text(Text.assemble("\n", ("Seat margin: ", "bold"), ", ".join(
-            f"{currency} {pct}% of {money(summary.annual_revenue.get(currency, '0'))} a year"
-            for currency, pct in sorted(summary.margin_pct.items()))))
-    if summary.usage_check is not None:
-        money_lines.append_text(Text.assemble("\n", ("Usage check: ", "bold"), _usage_check(summary.usage_check)))
     parts: list[RenderableType] = [_header(summary), BLANK, _status_table(summary), BLANK, _price_table(summary),
-                                   BLANK, money_lines, BLANK, *_exceptions(result, top)]
+                                   BLANK, money_table(summary), *_usage(summary), BLANK, *_exceptions(result, top)]
     for section in (_missing(result, top), _rejects(result)):
         if section:
             parts += [BLANK, *section]
@@ -205,11 +212,64 @@ def run_report(result: ReconResult, saved: Mapping[str, str], top: int = 10) -> 
     return Group(*parts)
 
 
+# The money figures of rule 10, in the order a finance team reads them; (field, label).
+MONEY_ROWS = (("unbilled_cost", "Unbilled cost (never re-billed)"), ("under_billed", "Under-billed seats"),
+              ("below_cost_loss", "Sold below cost"), ("money_at_risk", "Money at risk"),
+              ("over_billed", "Over-billed (refund owed)"), ("unclaimed_credit", "Unclaimed credit"),
+              ("to_bill", "To bill (changes not invoiced)"), ("to_bill_forgotten", "  of which forgotten"),
+              ("usage_to_bill", "Usage to bill at markup"))
+
+
+def money_table(summary: RunSummary) -> RenderableType:
+    """The money figures per currency, then the period's margin and the seat margin a year."""
+    currencies = sorted({c for field, _ in MONEY_ROWS for c in getattr(summary, field)} | set(summary.margin))
+    if not currencies:
+        return Text("Money: nothing at risk, nothing owed, nothing to bill.", style="green")
+    table = new_table("Money", *currencies, right=currencies, keep=currencies)
+    for field, label in MONEY_ROWS:
+        amounts = getattr(summary, field)
+        if field == "money_at_risk" or any(amounts.get(c) for c in currencies):
+            style = "bold" if field == "money_at_risk" else ""
+            table.add_row(Text(label, style=style), *(Text(money(amounts.get(c)) or "—", style=style)
+                                                      for c in currencies))
+    if summary.margin:
+        table.add_row("Margin this period", *(
+            f"{money(summary.margin[c]['margin'])} ({summary.margin[c]['margin_pct']}%)" if c in summary.margin
+            else "—" for c in currencies))
+    parts: list[RenderableType] = [table]
+    if summary.margin_pct:
+        parts.append(Text("Seat margin " + ", ".join(
+            f"{pct}% on {currency} {money(summary.annual_revenue.get(currency, '0'))} a year"
+            for currency, pct in sorted(summary.margin_pct.items()))))
+    return Group(*parts)
+
+
+def _usage(summary: RunSummary) -> list[RenderableType]:
+    """The daily-rated usage check (--usage): what it compared, and the lines that differ."""
+    check = summary.usage_check
+    if check is None:
+        return []
+    out: list[RenderableType] = [BLANK, Text.assemble(("Usage check: ", "bold"), _usage_check(check))]
+    differences = check.get("differences") or []
+    if differences:
+        table = new_table("Line", "Subscription", "Invoice", "Daily-rated", "Difference",
+                          right=["Invoice", "Daily-rated", "Difference"], keep=["Line"])
+        for row in differences[:5]:
+            table.add_row(Text(plain(row.get("line_id"))), Text(plain(row.get("subscription_id"))),
+                          money(row.get("invoice_subtotal")), money(row.get("daily_rated_total")),
+                          money(row.get("difference")))
+        out.append(table)
+        more = more_note(min(5, len(differences)), int(check.get("lines_differing", len(differences))), "usage line")
+        if more:
+            out.append(more)
+    return out
+
+
 def _usage_check(check: Mapping[str, Any]) -> str:
     """'12 usage lines checked against dru.csv; 1 differs (see JSON summary.usage_check)'."""
     checked, differing = int(check.get("lines_checked", 0)), int(check.get("lines_differing", 0))
     text = (f"{checked} usage line{'s' if checked != 1 else ''} checked against {Path(str(check.get('file'))).name}; "
-            + (f"{differing} differ{'s' if differing == 1 else ''} (see JSON summary.usage_check)" if differing
+            + (f"{differing} differ{'s' if differing == 1 else ''}" if differing
                else "all agree"))
     unmatched = check.get("unmatched_usage") or {}
     if unmatched:

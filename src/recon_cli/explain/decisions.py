@@ -1,27 +1,34 @@
-"""Why a line has its status: the decision on each seat difference (PRODUCT.md §3 rules 4–6), and
-every reason's text.
+"""Why a line has its status: the decision on each seat difference (PRODUCT.md §3 rules 4–6).
 
 Which change-log records count is evidence.py's; here a subscription's difference is explained,
-partially explained or not, and each line gets its status, reason and explanation. Each Reason
-has one message template here, and nothing else in the package writes explanation prose.
+partially explained or not, and each line gets its status, reason and explanation, in the words of
+explain/words.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from recon_cli.evidence import SAME_DAY, SCHEDULED, classify_records, is_evidence
+from recon_cli.explain.words import (
+    asides,
+    date_text,
+    listed,
+    money_text,
+    quantity_text,
+    seats_text,
+    signed,
+    unknown_count_text,
+)
 from recon_cli.frames import carry, date_column, group_positions, mapped_texts
 from recon_cli.records import EVIDENCE_FIELDS, EvidenceKind, Kind, MatchMethod, Reason, Status
 
 if TYPE_CHECKING:
     import pandas as pd
-
-NOT_INVOICED = "not yet invoiced"
 
 
 @dataclass(frozen=True)
@@ -59,68 +66,6 @@ class Verdicts:
     as_of: pd.Series
 
 
-# --- words --------------------------------------------------------------------------------------
-
-
-def quantity_text(value: Decimal | None) -> str:
-    """Seats as people write them: 12, not 12.00 or 1.2E+1."""
-    if value is None or value != value:
-        return "?"
-    if value == value.to_integral_value():
-        return str(int(value))
-    return format(value.normalize(), "f")
-
-
-def signed(value: Decimal) -> str:
-    text = quantity_text(abs(value))
-    return f"+{text}" if value > 0 else (f"−{text}" if value < 0 else "0")
-
-
-def seats_text(quantity: Decimal | None) -> str:
-    """'12 seats', '1 seat'."""
-    return f"{quantity_text(quantity)} seat{'' if quantity == 1 else 's'}"
-
-
-def date_text(value: Any) -> str:
-    if value is None or value != value:  # NaT and None
-        return ""
-    if isinstance(value, datetime | date):
-        return value.strftime("%Y-%m-%d") if not _has_time(value) else value.strftime("%Y-%m-%d %H:%M")
-    return str(value)
-
-
-def _has_time(value: date) -> bool:
-    return isinstance(value, datetime) and (value.hour, value.minute, value.second) != (0, 0, 0)
-
-
-def record_text(record: dict[str, Any]) -> str:
-    """One change-log record as an explanation names it."""
-    who = record["initiated_by"] or "unknown initiator"
-    invoice = record["customer_invoice"] or NOT_INVOICED
-    status = record["provisioning_status"] or "provisioning status not given"
-    delta = record["quantity_delta"]
-    return (f"{record['change_id']}: {signed(delta)} seat{'' if abs(delta) == 1 else 's'} effective "
-            f"{date_text(record['effective_date'])}, {status}, by {who}, {invoice}")
-
-
-def _listed(records: list[dict[str, Any]]) -> str:
-    return "; ".join(record_text(r) for r in records)
-
-
-def _asides(same_day: list[dict[str, Any]], scheduled: list[dict[str, Any]]) -> str:
-    """The records an explanation names without counting them."""
-    text = ""
-    if same_day:
-        text += (f" Effective on the provider's as-of day, so taken as already billed and not counted: "
-                 f"{_listed(same_day)}.")
-    if scheduled:
-        text += f" Scheduled after the run's as-of, not counted: {_listed(scheduled)}."
-    return text
-
-
-# --- decisions ----------------------------------------------------------------------------------
-
-
 def decide(provider: Decimal, subscription: Decimal, records: list[dict[str, Any]], as_of: str,
            has_change_log: bool, same_day: list[dict[str, Any]] | None = None,
            scheduled: list[dict[str, Any]] | None = None, cancelled: bool = False) -> tuple[str, str, Decimal, str]:
@@ -134,13 +79,13 @@ def decide(provider: Decimal, subscription: Decimal, records: list[dict[str, Any
     state = " (cancelled)" if cancelled else ""
     head = (f"Provider has {seats_text(provider)} as of {as_of}; the subscription has "
             f"{quantity_text(subscription)}{state} ({signed(delta)}).")
-    asides = _asides(same_day or [], scheduled or [])
+    aside = asides(same_day or [], scheduled or [])
     if not records:
         if not has_change_log:
             return (Status.UNEXPLAINED, Reason.NO_CHANGE_LOG, delta,
-                    f"{head} No change log was given, so the difference cannot be explained.{asides}")
+                    f"{head} No change log was given, so the difference cannot be explained.{aside}")
         return (Status.UNEXPLAINED, Reason.NO_EVIDENCE, delta,
-                f"{head} No change-log record after {as_of}, awaiting or failed provisioning explains it.{asides}")
+                f"{head} No change-log record after {as_of}, awaiting or failed provisioning explains it.{aside}")
     total = sum((r["quantity_delta"] for r in records), Decimal(0))
     residual = provider + total - subscription
     kinds = {r["role"] for r in records}
@@ -151,17 +96,10 @@ def decide(provider: Decimal, subscription: Decimal, records: list[dict[str, Any
     retry = (" The failed change never reached the provider: retry it, or correct the billing system."
              if reason == Reason.FAILED_PROVISIONING else "")
     if residual == 0:
-        return Status.EXPLAINED, reason, residual, f"{head} Explained by {_listed(records)}.{retry}{asides}"
+        return Status.EXPLAINED, reason, residual, f"{head} Explained by {listed(records)}.{retry}{aside}"
     return (Status.PARTIALLY_EXPLAINED, reason, residual,
-            f"{head} Change-log records account for {signed(total)}: {_listed(records)}; "
-            f"{signed(residual)} seats remain unexplained.{retry}{asides}")
-
-
-def unknown_count_text(subscription: Decimal | None, as_of: str) -> str:
-    """Why a subscription whose seats left without a count before them needs a person."""
-    return (f"Seats left this subscription on {as_of} (convert or moveQuantity), but its seat count before "
-            f"that is not on the invoice, so the provider's count is unknown; the subscription has "
-            f"{quantity_text(subscription)}. Check the seats in Partner Center.")
+            f"{head} Change-log records account for {signed(total)}: {listed(records)}; "
+            f"{signed(residual)} seats remain unexplained.{retry}{aside}")
 
 
 def decide_differences(groups: pd.DataFrame, changes: pd.DataFrame | None, run_as_of: datetime) -> Decisions:
@@ -235,9 +173,6 @@ def evidence_records(decisions: Decisions) -> pd.DataFrame:
     }, columns=list(EVIDENCE_FIELDS))
 
 
-# --- lines --------------------------------------------------------------------------------------
-
-
 def explain_lines(lines: pd.DataFrame, decisions: Decisions) -> Verdicts:
     """Status, reason and explanation of every line, and the quantities it shows (rules 2–6).
 
@@ -298,10 +233,13 @@ def _line_texts(lines: pd.DataFrame, conditions: list[Any], rejected: Any, decid
             text[mask] = np.asarray(build(mask), dtype=object)
 
     def cost(m: Any) -> Any:
-        return mapped_texts(lines["subtotal"][m], str) + " " + lines["currency"][m]
+        return mapped_texts(lines["subtotal"][m], money_text) + " " + lines["currency"][m]
 
-    fill(unmatched & ~rejected, lambda m: "Subscription " + lines["subscription_id"][m] + " is not in the "
+    credit = lines["negative"].to_numpy(dtype=bool)
+    fill(unmatched & ~rejected & ~credit, lambda m: "Subscription " + lines["subscription_id"][m] + " is not in the "
          "subscription export: this cost (" + cost(m) + ") is never re-billed.")
+    fill(unmatched & ~rejected & credit, lambda m: "Subscription " + lines["subscription_id"][m] + " is not in the "
+         "subscription export: this credit (" + cost(m) + ") is never passed on.")
     fill(unmatched & rejected, lambda m: "Subscription " + lines["subscription_id"][m] + " is in the subscription "
          "export, but its row was rejected (" + lines["rejected_file"][m] + " row "
          + lines["rejected_row"][m].astype("str") + ", column '" + lines["rejected_column"][m] + "': "
@@ -321,34 +259,3 @@ def _line_texts(lines: pd.DataFrame, conditions: list[Any], rejected: Any, decid
     fill(fallback, lambda m: text[m] + (" Matched on customer and product: the export has this subscription as "
                                         + sub_id[m] + ".").to_numpy(dtype=object))
     return text
-
-
-# --- other texts --------------------------------------------------------------------------------
-
-
-def missing_texts(missing: pd.DataFrame, period: str) -> pd.Series:
-    """Why each missing subscription is listed (reason not_on_invoice)."""
-    return ("Active " + missing["frequency"] + " subscription with "
-            + missing["quantity_in_force"].map(seats_text).astype("str")
-            + f" is due in {period} but has no line on the invoice.")
-
-
-def confirmed_text(confirmed_by: str, confirmed_at: str, note: str) -> str:
-    """The sentence a confirmation adds to an explanation (rule 9)."""
-    return f" Confirmed by {confirmed_by} on {confirmed_at[:10]}: {note.rstrip('.')}."
-
-
-def lapsed_text(confirmed_by: str, confirmed_at: str, changed: list[str]) -> str:
-    """The sentence that says a confirmation no longer applies, and why (rule 9)."""
-    return (f" A confirmation by {confirmed_by} on {confirmed_at[:10]} no longer applies: "
-            f"{'; '.join(changed)}.")
-
-
-def period_warning(period: str) -> str:
-    return (f"--period {period}: no seat charge of the invoice starts in {period}; check the period "
-            "(subscriptions due then are compared against invoices for another month).")
-
-
-def not_checked_note(count: int) -> str:
-    return (f"{count} subscription{'s' if count != 1 else ''} due this period in another currency than the "
-            "invoices' were not checked for missing charges (other currency).")

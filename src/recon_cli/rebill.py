@@ -1,0 +1,157 @@
+"""What to bill the customers, and what the reseller earns (PRODUCT.md §3 rule 10).
+
+- `to_bill`: change-log records that explain a difference and are not yet invoiced to the customer
+  (no customer invoice, not archived): seats x unit price each. A record older than one period at
+  the end of the run's period is flagged as forgotten billing.
+- `margin`: per customer and currency, for matched seat subscriptions: the provider's cost (the
+  invoice's subtotals) against the selling value for the same charge (subscription quantity x unit
+  price, brought to the provider's billing period), and margin %.
+- `usage_billing`: for subscriptions with a `markup_percent`, the usage cost on the invoice and
+  what to bill at the markup.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+from recon_cli.formats.nce import CENT
+from recon_cli.formats.subscriptions import BILLING_FREQUENCIES
+from recon_cli.frames import decimal_sums
+from recon_cli.records import MARGIN_FIELDS, TO_BILL_FIELDS, USAGE_BILLING_FIELDS, Kind, MatchMethod, Status
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from recon_cli.explain import Decisions
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+BILLED = "archived"  # Work 365's status reason for a change already billed
+
+
+def to_bill(decisions: Decisions, lines: pd.DataFrame, period: str | None) -> pd.DataFrame:
+    """The explained records not yet invoiced to the customer, with what to bill for each."""
+    import pandas as pd
+
+    from recon_cli.evidence import is_evidence
+    from recon_cli.explain import date_text, record_text
+
+    records, decided = decisions.records, decisions.decided
+    if records.empty or decided.empty:
+        return _empty(TO_BILL_FIELDS)
+    explained = set(decided.loc[decided["status"].isin([Status.EXPLAINED.value,
+                                                       Status.PARTIALLY_EXPLAINED.value]), "group"])
+    due = records.loc[is_evidence(records["role"]) & records["group"].isin(explained)
+                      & (records["customer_invoice"].str.strip() == "")
+                      & (records["status_reason"].str.strip().str.lower() != BILLED)]
+    if due.empty:
+        return _empty(TO_BILL_FIELDS)
+    first = lines.drop_duplicates("group").set_index("group")
+    price = due["group"].map(first["unit_price"])
+    cutoff = _month_before_end(period)
+    forgotten = (due["effective_date"] < cutoff) if cutoff is not None else pd.Series(False, index=due.index)
+    amounts = [None if p is None or p != p else (d * p).quantize(CENT, ROUND_HALF_UP)
+               for d, p in zip(due["quantity_delta"], price, strict=True)]
+    texts = [record_text(r) + (" — older than a period and still not invoiced: forgotten billing?" if late else "")
+             for r, late in zip(due.to_dict("records"), forgotten, strict=True)]
+    return pd.DataFrame({
+        "customer_name": due["group"].map(first["customer_name"]).to_numpy(),
+        "subscription_id": due["subscription_id"].to_numpy(),
+        "product": due["group"].map(first["product"]).to_numpy(),
+        "change_id": due["change_id"].to_numpy(),
+        "effective_date": [date_text(d) for d in due["effective_date"]],
+        "quantity_delta": due["quantity_delta"].to_numpy(), "unit_price": price.to_numpy(), "amount": amounts,
+        "currency": due["group"].map(first["currency"]).to_numpy(), "forgotten": forgotten.to_numpy(dtype=bool),
+        "explanation": texts,
+    }, columns=list(TO_BILL_FIELDS))
+
+
+def _month_before_end(period: str | None) -> datetime | None:
+    """The day one period before the end of `period`: a record effective before it is forgotten."""
+    import pandas as pd
+
+    if period is None:
+        return None
+    end = pd.Timestamp(f"{period}-01") + pd.offsets.MonthEnd(0)
+    cutoff: datetime = (end - pd.DateOffset(months=1)).to_pydatetime()
+    return cutoff
+
+
+def margin(lines: pd.DataFrame, sold_frequency: pd.Series) -> pd.DataFrame:
+    """Per customer and currency: selling value, provider cost, margin and margin %, money at risk.
+
+    Args:
+        lines: the result lines.
+        sold_frequency: per line, the billing plan the subscription is sold on (its unit price's period).
+    """
+    import pandas as pd
+
+    lines = lines.assign(subscription_billing=sold_frequency.to_numpy())
+    seats = lines.loc[(lines["kind"] == Kind.SEAT.value) & (lines["match_method"] != MatchMethod.NONE.value)]
+    if seats.empty:
+        return _empty(MARGIN_FIELDS)
+    key = seats["customer_name"].astype("str") + "\x1f" + seats["customer_id"].astype("str") + "\x1f" + \
+        seats["currency"].astype("str")
+    cost = decimal_sums(seats["subtotal"], key)
+    at_risk = decimal_sums(lines["money_at_risk"], _customer_keys(lines))
+    over = decimal_sums(lines["over_billed"], _customer_keys(lines))
+    needs = lines.assign(key=_customer_keys(lines)).groupby("key")["needs_person"].sum()
+    # The selling value of each subscription once, for the provider's charge of this period.
+    one = seats.assign(key=key).drop_duplicates("matched_subscription_id")
+    revenue: dict[str, Decimal] = {}
+    counts: dict[str, int] = {}
+    for k, quantity, price, sold, billed in zip(one["key"], one["subscription_quantity"], one["unit_price"],
+                                                one["subscription_billing"], one["billing_frequency"], strict=True):
+        counts[k] = counts.get(k, 0) + 1
+        if price is not None and price == price and quantity is not None and quantity == quantity:
+            revenue[k] = revenue.get(k, ZERO) + quantity * price * _months(billed) / _months(sold)
+    rows = []
+    for k in sorted(cost, key=lambda k: (k.split("\x1f")[2], k)):
+        name, customer_id, currency = k.split("\x1f")
+        sold = revenue.get(k)
+        value = sold.quantize(CENT, ROUND_HALF_UP) if sold is not None else None
+        earned = value - cost[k] if value is not None else None
+        pct = (earned / value * HUNDRED).quantize(CENT, ROUND_HALF_UP) if earned is not None and value else None
+        rows.append((name, customer_id, currency, counts.get(k, 0), value, cost[k], earned, pct,
+                     at_risk.get(k, ZERO), over.get(k, ZERO), int(needs.get(k, 0))))
+    return pd.DataFrame(rows, columns=list(MARGIN_FIELDS))
+
+
+def _customer_keys(lines: pd.DataFrame) -> pd.Series:
+    return (lines["customer_name"].astype("str") + "\x1f" + lines["customer_id"].astype("str") + "\x1f"
+            + lines["currency"].astype("str"))
+
+
+def usage_billing(lines: pd.DataFrame, markups: pd.Series) -> pd.DataFrame:
+    """Usage lines of subscriptions with a markup (`markups`, per line): their cost and what to bill."""
+    import pandas as pd
+
+    lines = lines.assign(markup_percent=markups.to_numpy())
+    usage = lines.loc[(lines["kind"] == Kind.USAGE.value) & lines["markup_percent"].notna()
+                      & (lines["match_method"] != MatchMethod.NONE.value)]
+    if usage.empty:
+        return _empty(USAGE_BILLING_FIELDS)
+    keys = usage["matched_subscription_id"].astype("str") + "\x1f" + usage["currency"].astype("str")
+    cost = decimal_sums(usage["subtotal"], keys)
+    first = usage.assign(key=keys).drop_duplicates("key").set_index("key")
+    count = keys.value_counts()
+    rows = []
+    for k in sorted(cost):
+        row = first.loc[k]
+        markup = Decimal(str(row["markup_percent"]))
+        billed = (cost[k] * (HUNDRED + markup) / HUNDRED).quantize(CENT, ROUND_HALF_UP)
+        rows.append((row["customer_name"], row["customer_id"], row["matched_subscription_id"], row["currency"],
+                     int(count[k]), cost[k], markup, billed))
+    return pd.DataFrame(rows, columns=list(USAGE_BILLING_FIELDS))
+
+
+def _months(frequency: Any) -> int:
+    return BILLING_FREQUENCIES.get(str(frequency), 1)
+
+
+def _empty(fields: tuple[str, ...]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame({name: pd.Series(dtype="object") for name in fields})
