@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 
 from builders import CHANGE_COLUMNS, SUBSCRIPTION_COLUMNS
+from recon_cli.exports import normalize_changes, normalize_subscriptions
 from recon_cli.formats.nce import NCE, NCE_HEADERS
 from recon_cli.formats.subscriptions import CHANGE_LOG, SUBSCRIPTIONS
 from recon_cli.load import RawTable
-from recon_cli.normalize import Typed, normalize_changes, normalize_invoice, normalize_subscriptions
+from recon_cli.normalize import Typed, normalize_invoice
 from recon_cli.options import parse_as_of
 
 # The run's as-of (PRODUCT.md §3 rule 5) of tests that do not set one: the end of 2 November 2026, after

@@ -18,12 +18,13 @@ from builders import NCE_COLUMNS, SUBSCRIPTION_COLUMNS, seat, subscription, writ
 from recon_cli import load
 from recon_cli.cli import cli
 from recon_cli.errors import ExitCode, InputError
+from recon_cli.exports import normalize_subscriptions
 from recon_cli.formats.dates import parse_date
 from recon_cli.formats.detect import choose_invoice_format as detect_invoice_format
 from recon_cli.formats.numbers import parse_decimal
 from recon_cli.formats.subscriptions import SUBSCRIPTIONS
 from recon_cli.load import read_table
-from recon_cli.normalize import normalize_invoice, normalize_subscriptions
+from recon_cli.normalize import normalize_invoice
 from recon_cli.pipeline import RunInputs, reconcile
 
 D = Decimal

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from recon_cli.formats.subscriptions import PROVISIONING_AWAITING, PROVISIONING_FAILED
+from recon_cli.formats.vocabularies import AWAITING, FAILED
 from recon_cli.records import EvidenceKind
 
 if TYPE_CHECKING:
@@ -41,8 +41,8 @@ def classify_records(groups: pd.DataFrame, changes: pd.DataFrame, run_as_of: dat
                            right_on="group_key", how="inner", sort=False)
     day = joined["effective_date"].dt.normalize()
     scheduled = (joined["effective_date"] > run_as_of).to_numpy()
-    failed = (joined["provisioning_key"] == PROVISIONING_FAILED).to_numpy()
-    awaiting = (joined["provisioning_key"] == PROVISIONING_AWAITING).to_numpy()
+    failed = (joined["provisioning_key"] == FAILED).to_numpy()
+    awaiting = (joined["provisioning_key"] == AWAITING).to_numpy()
     after = (day > joined["as_of"]).to_numpy()
     same_day = (day == joined["as_of"]).to_numpy()
     role = np.select(

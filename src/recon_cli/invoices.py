@@ -54,7 +54,7 @@ def read_invoices(paths: tuple[Path, ...], requested: str = "auto", profile: Any
         table = read_table(path)
         fmt = choose_invoice_format(table, requested, profile)
         typed = normalize_invoice(table, fmt, path, date_format=date_format)
-        parts.append(Typed(typed.frame, typed.rejects, (*table.notes, *typed.notes)))
+        parts.append(Typed(typed.frame, typed.rejects, (*table.notes, *typed.notes), typed.warnings))
         raws.append(table.frame.assign(**{FILE_COLUMN: path.name}))
         formats.append(fmt.name)
     frame = pd.concat([p.frame for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].frame
@@ -64,7 +64,21 @@ def read_invoices(paths: tuple[Path, ...], requested: str = "auto", profile: Any
         files = ", ".join(sorted(set(frame.loc[frame["line_id"] == first, "invoice_file"])))
         raise InputError(f"line id {first} is in more than one invoice file ({files}): the same invoice given "
                          "twice? Give each invoice once.")
-    typed = Typed(frame, concat_rejects([p.rejects for p in parts]), tuple(n for p in parts for n in p.notes))
+    typed = Typed(frame, concat_rejects([p.rejects for p in parts]), tuple(n for p in parts for n in p.notes),
+                  concat_rejects([p.warnings for p in parts]))
+    if frame.empty:
+        raise InputError(_no_usable_line(paths, typed.rejects))
     raw = pd.concat(raws, ignore_index=True) if len(raws) > 1 else raws[0]
     currency = str(frame["currency"].mode().iloc[0]) if len(frame) else ""
     return Invoices(typed=typed, raw=raw, format_name=", ".join(dict.fromkeys(formats)), default_currency=currency)
+
+
+def _no_usable_line(paths: tuple[Path, ...], rejects: pd.DataFrame) -> str:
+    """Why a month has no invoice line to reconcile: a reconciliation of nothing must not pass."""
+    names = ", ".join(path.name for path in paths)
+    if rejects.empty:
+        return (f"{names}: no invoice line to reconcile: the file holds a header and no data rows; "
+                "expected the month's reconciliation export with its lines")
+    first = rejects.iloc[0]
+    return (f"{names}: no usable invoice line: all {len(rejects):,} data row(s) were rejected; the first: "
+            f"{first['file']} row {first['row']}, column '{first['column']}': {first['message']}")

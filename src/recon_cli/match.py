@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from recon_cli.events import provider_quantities
-from recon_cli.formats.subscriptions import BILLING_FREQUENCIES, STATUS_CANCELLED
+from recon_cli.formats.subscriptions import BILLING_FREQUENCIES
+from recon_cli.formats.vocabularies import CANCELLED
 from recon_cli.frames import carry, decimal_test, group_positions, positions
 from recon_cli.records import Kind, MatchMethod
 
@@ -55,7 +56,7 @@ def match_lines(invoice: pd.DataFrame, subscriptions: pd.DataFrame, rejected: pd
     method = np.where(by_id, MatchMethod.SUBSCRIPTION_ID.value, MatchMethod.NONE.value)
 
     # A cancelled export row is never paired by the fallback: its seats are gone, not renamed.
-    claimed = (subscriptions["status_key"] == STATUS_CANCELLED).to_numpy().copy()
+    claimed = (subscriptions["status_key"] == CANCELLED).to_numpy().copy()
     claimed[at[by_id]] = True
     # A line whose export row was rejected is that row's, not another's by customer and product.
     rejected_keys = (set(rejected["subscription_key"]) - {""}) if rejected is not None and len(rejected) and \

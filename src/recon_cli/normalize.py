@@ -7,21 +7,21 @@ data: every input row ends in exactly one of the two.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recon_cli.errors import InputError
-from recon_cli.formats import DATE, GUID, MONEY, NUMBER, TableFormat, charge_type_key, resolve_columns
+from recon_cli.formats import DATE, GUID, MONEY, NUMBER, TableFormat, charge_type_key, header_key, resolve_columns
 from recon_cli.formats.conventions import decide_date_order, decide_decimal_styles
 from recon_cli.formats.damage import excel_damage_notes
 from recon_cli.formats.dates import DateEvidence, factorize_dates, parse_date, parse_dates
 from recon_cli.formats.nce import KNOWN_CHARGE_TYPES
 from recon_cli.formats.numbers import factorize_numbers, parse_decimal, parse_numbers
-from recon_cli.formats.subscriptions import FREQUENCY_WORDS, STATUS_CANCELLED, STATUS_WORDS, USAGE
-from recon_cli.frames import concat_rejects, decimal_test, reject_rows
+from recon_cli.formats.vocabularies import FREQUENCY, NO_PLAN, USAGE
+from recon_cli.frames import concat_rejects, decimal_test, empty_rejects, reject_rows
 from recon_cli.records import Kind, RejectCode
+from recon_cli.vocabulary import read_currencies, read_words
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,11 +34,13 @@ COMMITMENT = r"commitment|subscription|^p\d+[my]$|^(?:1|one|3|three)[ -]?(?:year
 
 @dataclass(frozen=True)
 class Typed:
-    """A normalized table: typed rows, the rows that failed, and what the user should know."""
+    """A normalized table: typed rows, the rows that failed, what the user should know, and the cells read
+    with a doubt (an optional cell that could not be read is left blank, and warned about)."""
 
     frame: pd.DataFrame
     rejects: pd.DataFrame
     notes: tuple[str, ...] = ()
+    warnings: pd.DataFrame = field(default_factory=lambda: empty_rejects())
 
 
 def id_key(text: pd.Series) -> pd.Series:
@@ -89,8 +91,18 @@ def normalize_table(table: RawTable, fmt: TableFormat, *, date_format: str | Non
                                           styles.european)
     notes = [*([styles.note] if styles.note else []), *date_notes]
 
+    repeated = repeated_headers(table.headers)
+    if repeated:
+        shown = "; ".join(" / ".join(repr(h) for h in group) for group in repeated[:4])
+        notes.append(f"{where}: {len(repeated)} header(s) appear more than once ({shown}): the first of each "
+                     "was read, the others are not used. Check which column holds the values you mean.")
+    copies = {h for group in repeated for h in group[1:]}
+    unused = [h for h in table.headers if h not in set(headers.values()) and h not in copies]
+    if unused:
+        notes.append(f"{where}: columns not used: {', '.join(unused[:12])}{' ...' if len(unused) > 12 else ''}")
     out: dict[str, pd.Series] = {"row": raw["__row__"]}
     rejects: list[pd.DataFrame] = [pd.DataFrame(table.rejects)] if table.rejects else []
+    warnings: list[pd.DataFrame] = []
     bad_rows = pd.Series(False, index=raw.index)
     for column in fmt.columns:
         header = headers.get(column.name)
@@ -118,10 +130,15 @@ def normalize_table(table: RawTable, fmt: TableFormat, *, date_format: str | Non
             bad_rows |= _blank_rejects(text, values.isna() & ~bad, raw, where, header or column.source, rejects)
         if bad.any():
             found = text[bad].str.strip()
-            rejects.append(reject_rows(
-                where, raw.loc[bad, "__row__"], header or column.source, found, code,
-                f"'{header}': expected {expected}, found " + found.map(repr).astype("str")))
-            bad_rows |= bad
+            message = f"'{header}': expected {expected}, found " + found.map(repr).astype("str")
+            if fmt.rejects_bad(column):
+                rejects.append(reject_rows(where, raw.loc[bad, "__row__"], header or column.source, found, code,
+                                           message))
+                bad_rows |= bad
+            else:  # an optional cell: the row stays, the field is left blank (PRODUCT.md §2)
+                warnings.append(reject_rows(where, raw.loc[bad, "__row__"], header or column.source, found, code,
+                                            message + "; left blank"))
+                values = values.where(~bad, None)
         out[column.name] = values
     for name, other in fmt.fallbacks.items():
         if name in out and other in out:
@@ -132,7 +149,22 @@ def normalize_table(table: RawTable, fmt: TableFormat, *, date_format: str | Non
     frame = pd.DataFrame(out)
     if bad_rows.any():
         notes += _line_break_notes(raw.loc[bad_rows], where)
-    return Typed(frame.loc[~bad_rows].reset_index(drop=True), concat_rejects(rejects), tuple(notes))
+    kept = ~bad_rows
+    warned = concat_rejects(warnings)
+    if len(warned):  # a row rejected for another cell is not warned about too
+        warned = warned.loc[warned["row"].isin(set(raw.loc[kept, "__row__"]))].reset_index(drop=True)
+    return Typed(frame.loc[kept].reset_index(drop=True), concat_rejects(rejects), tuple(notes), warned)
+
+
+def repeated_headers(headers: list[str]) -> list[list[str]]:
+    """Headers that name one column more than once, grouped: "Quantity" and "quantity", or the
+    "unit_price.1" a reader makes of a second "unit_price"."""
+    groups: dict[str, list[str]] = {}
+    present = set(headers)
+    for header in headers:
+        base = re.sub(r"\.\d+$", "", header)
+        groups.setdefault(header_key(base if base in present else header), []).append(header)
+    return [group for group in groups.values() if len(group) > 1]
 
 
 def _line_break_notes(rows: pd.DataFrame, where: str) -> list[str]:
@@ -157,12 +189,7 @@ def _blank_rejects(text: pd.Series, blank: pd.Series, raw: pd.DataFrame, where: 
     return blank
 
 
-def _frequency(text: pd.Series) -> pd.Series:
-    key = text.str.strip().str.lower()
-    return key.map(FREQUENCY_WORDS).fillna("").astype("str")
-
-
-def _damage_notes(typed: Typed, table: RawTable, fmt: TableFormat) -> list[str]:
+def damage_notes(typed: Typed, table: RawTable, fmt: TableFormat) -> list[str]:
     """What Excel did to the file, if it went through Excel (formats/damage.py)."""
     return excel_damage_notes(typed.frame, fmt, resolve_columns(table.headers, table.where, fmt), table.where,
                               workbook=table.kind == "xlsx")
@@ -180,14 +207,21 @@ def normalize_invoice(table: RawTable, fmt: TableFormat, source: Path, *, date_f
     frame = typed.frame if fmt.derive is None else fmt.derive(typed.frame)
     # A format that derives the effective price from the subtotal cannot have its arithmetic checked.
     frame["price_derived"] = fmt.derive is not None
-    notes = [*typed.notes, *_damage_notes(typed, table, fmt)]
+    notes = [*typed.notes, *damage_notes(typed, table, fmt)]
     row_text = frame["row"].astype("str")
     invoice = frame["invoice_number"]
     frame["line_id"] = invoice.where(invoice != "", file_stem(source)) + "-" + row_text
     frame["invoice_file"] = source.name
     frame["charge_type_key"] = _charge_type_keys(frame["charge_type"])
-    frame["currency"] = frame["currency"].str.upper()
-    frame["kind"], frame["frequency"] = _kinds(frame)
+    headers = resolve_columns(table.headers, table.where, fmt)
+    currency = read_currencies(frame["currency"], frame["row"], where=table.where, header=headers.get("currency"))
+    # OneTime, NA...: no billing plan, as a blank one; an unknown plan is read from the term and cycle.
+    plan = read_words(frame["billing_frequency"], frame["row"], {**FREQUENCY, "": NO_PLAN}, where=table.where,
+                      header=headers.get("billing_frequency"), unknown_as="",
+                      reading="read as blank: the plan comes from the term or the charge cycle")
+    notes += [*currency.notes, *plan.notes]
+    frame["currency"] = currency.read
+    frame["kind"], frame["frequency"] = _kinds(frame, plan.read)
     cancel = frame["charge_type_key"].isin(list(fmt.cancel_charge_types))
     if fmt.cancel_contains:
         cancel |= frame["charge_type_key"].str.contains(fmt.cancel_contains, regex=False)
@@ -207,10 +241,10 @@ def normalize_invoice(table: RawTable, fmt: TableFormat, source: Path, *, date_f
             table.where, frame.loc[countless, "row"], header, "", RejectCode.REQUIRED_VALUE,
             f"'{header}' is blank on a seat line; a seat line needs its seat count")])
         frame = frame.loc[~countless].reset_index(drop=True)
-    return Typed(frame, rejects, tuple(notes))
+    return Typed(frame, rejects, tuple(notes), typed.warnings)
 
 
-def _kinds(frame: pd.DataFrame) -> tuple[Any, pd.Series]:
+def _kinds(frame: pd.DataFrame, frequency: pd.Series) -> tuple[Any, pd.Series]:
     """Each line's kind and billing plan (rule 2).
 
     A seat line carries a commitment term and is neither a meter, a reservation, nor a trial without
@@ -221,7 +255,6 @@ def _kinds(frame: pd.DataFrame) -> tuple[Any, pd.Series]:
     import numpy as np
 
     term = frame["term"].str.lower()
-    frequency = _frequency(frame["billing_frequency"])
     frequency = frequency.where(frequency != USAGE, "")
     commitment = term.str.contains(COMMITMENT, regex=True)
     meter = frame["meter_description"] != ""
@@ -269,112 +302,3 @@ def unknown_charge_types(invoice: pd.DataFrame) -> list[str]:
     known = invoice["charge_type_known"] if "charge_type_known" in invoice else keys.isin(list(KNOWN_CHARGE_TYPES))
     unknown = invoice.loc[~known & (keys != ""), "charge_type"]
     return sorted(unknown.unique().tolist())
-
-
-def normalize_subscriptions(table: RawTable, fmt: TableFormat, *, date_format: str | None = None) -> Typed:
-    """Typed subscriptions, one row per subscription id, with the quantity in force (rule 4).
-
-    The quantity in force is the export's quantity, or 0 for a cancelled subscription. Several rows
-    with one subscription id (a subscription split over agreement lines) add up, with a note. The
-    rejects carry `subscription_key`, the id of each rejected row, so that a line whose subscription
-    row was rejected says so instead of "never re-billed".
-    """
-    typed = normalize_table(table, fmt, date_format=date_format)
-    frame = typed.frame
-    notes = [*typed.notes, *_damage_notes(typed, table, fmt)]
-    # Blank currency means "the invoice's": compared line by line, so a two-currency invoice is fine.
-    frame["currency"] = frame["currency"].str.upper()
-    frequency = _frequency(frame["billing_frequency"])
-    frame["frequency"] = frequency.where(frequency != "", "monthly")
-    status = frame["status"].str.strip().str.lower()
-    status = status.map(lambda word: STATUS_WORDS.get(word, word)).astype("str")
-    # A PSA export without a status column (ConnectWise additions) marks cancellation by a date.
-    status = status.where((status != "") | frame["cancelled_date"].isna(), STATUS_CANCELLED)
-    frame["status_key"] = status.where(status != "", "active")
-    cancelled = frame["status_key"] == STATUS_CANCELLED
-    frame["quantity_in_force"] = frame["quantity"].where(~cancelled, Decimal(0))
-    frame, merged = _merge_split_subscriptions(frame)
-    if merged:
-        notes.append(merged)
-    rejects = typed.rejects.assign(subscription_key=_rejected_keys(table, fmt, typed.rejects))
-    return Typed(frame, rejects if len(rejects) else rejects.iloc[0:0], tuple(notes))
-
-
-def _rejected_keys(table: RawTable, fmt: TableFormat, rejects: pd.DataFrame) -> pd.Series:
-    """The subscription id key of each rejected export row ("" when the row had none)."""
-    import pandas as pd
-
-    header = resolve_columns(table.headers, table.where, fmt).get("subscription_id")
-    if header is None or rejects.empty:
-        return pd.Series([""] * len(rejects), index=rejects.index, dtype="str")
-    ids = table.frame.set_index("__row__")[header]
-    ids = ids[~ids.index.duplicated()]
-    return id_key(rejects["row"].map(ids).fillna("").astype("str"))
-
-
-def _merge_split_subscriptions(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
-    """One row per subscription id: quantities in force add up; prices are averaged by seats when they differ."""
-    import pandas as pd
-
-    repeated = frame["subscription_id_key"].duplicated(keep=False)
-    if not repeated.any():
-        return frame, None
-    parts = frame.loc[repeated]
-    merged = []
-    for _key, rows in parts.groupby("subscription_id_key", sort=False):
-        first = rows.iloc[0].copy()
-        seats = [q for q in rows["quantity_in_force"] if q is not None and q == q]
-        total = sum(seats, Decimal(0))
-        first["quantity"] = sum((q for q in rows["quantity"] if q is not None and q == q), Decimal(0))
-        first["quantity_in_force"] = total
-        for price in ("unit_price", "unit_cost"):
-            first[price] = _seat_average(rows[price].tolist(), rows["quantity_in_force"].tolist())
-        active = rows.loc[rows["status_key"] != STATUS_CANCELLED, "status_key"]
-        first["status_key"] = active.iloc[0] if len(active) else STATUS_CANCELLED
-        merged.append(first)
-    combined = pd.DataFrame(merged).astype(frame.dtypes.to_dict())
-    out = pd.concat([frame.loc[~repeated], combined]).sort_values("row", kind="stable")
-    keys = parts["subscription_id_key"].drop_duplicates()
-    example = parts.loc[parts["subscription_id_key"] == keys.iloc[0]]
-    note = (f"{len(parts)} subscription export rows share {len(keys)} subscription id(s) (e.g. "
-            f"{example['subscription_id'].iloc[0]}, rows {', '.join(str(r) for r in example['row'].head(5))}): "
-            "each read as one subscription split over several lines; their quantities were added up.")
-    return out.reset_index(drop=True), note
-
-
-def _seat_average(prices: list[Any], seats: list[Any]) -> Decimal | None:
-    """One price for rows of one subscription: the same price, or the average weighted by seats."""
-    given = [(p, q) for p, q in zip(prices, seats, strict=True) if p is not None and p == p]
-    if not given:
-        return None
-    if len({p for p, _ in given}) == 1:
-        return Decimal(given[0][0])
-    weight = sum((q for _, q in given if q is not None and q == q), Decimal(0))
-    if weight == 0:
-        return None
-    return (sum((p * q for p, q in given if q is not None and q == q), Decimal(0)) / weight).quantize(
-        Decimal("0.0001"))
-
-
-def normalize_changes(table: RawTable, fmt: TableFormat, *, date_format: str | None = None) -> Typed:
-    """Typed change-log records; the delta comes from quantity_delta or new − old quantity."""
-    headers = resolve_columns(table.headers, table.where, fmt)
-    has_delta = "quantity_delta" in headers
-    if not has_delta and not {"old_quantity", "new_quantity"} <= headers.keys():
-        raise InputError(f"{table.file}: column 'quantity_delta' (or both 'old_quantity' and "
-                         f"'new_quantity') not found; the columns are: {', '.join(table.headers)}")
-    typed = normalize_table(table, fmt, date_format=date_format)
-    frame, rejects = typed.frame, typed.rejects
-    if not has_delta:
-        both = frame["old_quantity"].notna() & frame["new_quantity"].notna()
-        frame["quantity_delta"] = [n - o if ok else None for n, o, ok in
-                                   zip(frame["new_quantity"], frame["old_quantity"], both, strict=True)]
-    missing = frame["quantity_delta"].isna()
-    if missing.any():
-        rejects = concat_rejects([rejects, reject_rows(
-            table.file, frame.loc[missing, "row"], headers.get("quantity_delta", "new_quantity"), "",
-            RejectCode.REQUIRED_VALUE, "a quantity change is required (seats added or removed)")])
-        frame = frame.loc[~missing].reset_index(drop=True)
-    frame["provisioning_key"] = frame["provisioning_status"].str.strip().str.lower()
-    return Typed(frame, rejects, typed.notes)
-

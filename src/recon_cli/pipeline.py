@@ -12,11 +12,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recon_cli import arithmetic, assemble, confirm, explain, match, money, normalize, price, rebill
-from recon_cli.formats.subscriptions import CHANGE_LOG, SUBSCRIPTIONS
+from recon_cli import arithmetic, assemble, confirm, explain, exports, match, money, normalize, price, rebill
 from recon_cli.frames import concat_rejects
 from recon_cli.invoices import read_invoices
-from recon_cli.load import read_subscription_tables
 from recon_cli.result import ReconResult
 from recon_cli.summary import RunFacts, summarise
 
@@ -59,11 +57,8 @@ def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run
     as_of = inputs.as_of or datetime.combine(date.today(), time.max)
 
     step("loading subscriptions")
-    subscription_table, change_table = read_subscription_tables(inputs.subscriptions, inputs.changes)
-    subscriptions = normalize.normalize_subscriptions(subscription_table, SUBSCRIPTIONS,
-                                                      date_format=inputs.date_format)
-    changes = (normalize.normalize_changes(change_table, CHANGE_LOG, date_format=inputs.date_format)
-               if change_table is not None else None)
+    billing_side = exports.read_exports(inputs.subscriptions, inputs.changes, as_of, inputs.date_format)
+    subscriptions, changes = billing_side.subscriptions, billing_side.changes
 
     step("matching")
     lines = match.match_lines(invoices.typed.frame, subscriptions.frame, subscriptions.rejects)
@@ -74,7 +69,7 @@ def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run
     period = inputs.period or match.invoice_period(lines)
     notes: list[str] = []
     if inputs.period is not None and not match.has_seat_charges(lines, inputs.period):
-        notes.append(explain.period_warning(inputs.period))
+        notes.append(explain.period_warning(inputs.period, match.invoice_period(lines)))
     matched_keys = lines.loc[lines["sub_key"] != "", "sub_key"].drop_duplicates()
     currencies = set(invoices.typed.frame["currency"]) - {""}
     due, not_checked = match.missing_subscriptions(subscriptions.frame, matched_keys, period, currencies,
@@ -94,25 +89,29 @@ def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run
         rejects = concat_rejects([rejects, usage.rejects])
         usage_summary, usage_notes = usage.summary, list(usage.notes)
 
+    warnings = concat_rejects([invoices.typed.warnings, subscriptions.warnings,
+                               *([changes.warnings] if changes else [])])
     step("summarising")
     facts = RunFacts(
         run_id=run_id, period=period, invoice_files=[str(p) for p in inputs.invoices],
-        subscriptions_file=str(inputs.subscriptions), changes_file=str(inputs.changes) if inputs.changes else None,
+        subscriptions_file=str(inputs.subscriptions),
+        changes_file=billing_side.changes_file,
         invoice_format=invoices.format_name, as_of=as_of.isoformat(timespec="seconds"),
         min_margin=str(inputs.min_margin) if inputs.min_margin is not None else None,
         subscription_count=len(subscriptions.frame), change_count=len(changes.frame) if changes else 0,
         has_change_log=changes is not None,
         unknown_charge_types=normalize.unknown_charge_types(invoices.typed.frame),
-        notes=[*invoices.typed.notes, *subscription_table.notes, *(change_table.notes if change_table else []),
-               *subscriptions.notes, *(changes.notes if changes else ()), *notes, *usage_notes],
-        not_checked_other_currency=not_checked, usage_check=usage_summary)
+        notes=[*invoices.typed.notes, *billing_side.notes, *notes, *usage_notes],
+        not_checked_other_currency=not_checked, usage_check=usage_summary,
+        warning_count=len(warnings))
     billing, usage_billing = rebill.to_bill(decisions, lines, period), rebill.usage_billing(
         result_lines, lines["markup_percent"])
     margin = rebill.margin(result_lines, lines["subscription_frequency"])
     summary = summarise(result_lines, missing, rejects, facts, billing, usage_billing, margin)
+    mismatch = {} if billing_side.mismatch is None else {"change_log_mismatch": billing_side.mismatch}
     return ReconResult(lines=result_lines, missing=missing, evidence=explain.evidence_records(decisions),
-                       rejects=rejects, summary=summary, invoice_raw=invoices.raw, to_bill=billing, margin=margin,
-                       usage_billing=usage_billing)
+                       rejects=rejects, summary=summary, warnings=warnings, invoice_raw=invoices.raw, to_bill=billing,
+                       margin=margin, usage_billing=usage_billing, **mismatch)
 
 
 def assess(lines: pd.DataFrame, decisions: explain.Decisions, min_margin: Decimal | None) -> pd.DataFrame:
@@ -133,3 +132,4 @@ def _series(values: Any, lines: Any) -> Any:
     import pandas as pd
 
     return values if isinstance(values, pd.Series) else pd.Series(values, index=lines.index)
+

@@ -36,6 +36,8 @@ class ReconResult:
         warnings: cells that were read with a doubt, or left blank: REJECT_FIELDS (PRODUCT.md §2).
         to_bill, margin, usage_billing: what to bill and what is earned (rule 10): TO_BILL_FIELDS,
             MARGIN_FIELDS, USAGE_BILLING_FIELDS.
+        change_log_mismatch: subscriptions whose change-log deltas do not add up to their seats, when the
+            log holds the whole history (Work 365's "License Change Log Mismatch"): CHANGE_LOG_MISMATCH_FIELDS.
     """
 
     lines: pd.DataFrame
@@ -48,6 +50,7 @@ class ReconResult:
     to_bill: pd.DataFrame = field(default_factory=lambda: _empty("TO_BILL_FIELDS"))
     margin: pd.DataFrame = field(default_factory=lambda: _empty("MARGIN_FIELDS"))
     usage_billing: pd.DataFrame = field(default_factory=lambda: _empty("USAGE_BILLING_FIELDS"))
+    change_log_mismatch: pd.DataFrame = field(default_factory=lambda: _empty("CHANGE_LOG_MISMATCH_FIELDS"))
 
 
 def _empty(fields: str) -> pd.DataFrame:

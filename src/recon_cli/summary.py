@@ -36,6 +36,7 @@ class RunFacts:
     notes: list[str]
     not_checked_other_currency: int = 0
     usage_check: dict[str, Any] | None = None
+    warning_count: int = 0
 
 
 def _amounts(totals: dict[str, Any], keep_zero: bool = True) -> dict[str, str]:
@@ -78,7 +79,7 @@ def summarise(lines: pd.DataFrame, missing: pd.DataFrame, rejects: pd.DataFrame,
         missing_value=_amounts(sum_by(missing, ["currency"], "expected_price")),
         missing_cost=_amounts(sum_by(missing, ["currency"], "expected_cost")),
         not_checked_other_currency=facts.not_checked_other_currency,
-        reject_count=len(rejects), has_change_log=facts.has_change_log,
+        reject_count=len(rejects), warning_count=facts.warning_count, has_change_log=facts.has_change_log,
         needs_attention=int(quantity.sum()) + missing_people, price_findings=int(price.sum()),
         arithmetic_findings=int(arithmetic.sum()),
         needs_person=int(lines["needs_person"].sum()) + missing_people, missing_needing_person=missing_people,

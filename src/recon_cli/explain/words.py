@@ -139,8 +139,10 @@ def lapsed_text(confirmed_by: str, confirmed_at: str, changed: list[str]) -> str
             f"{'; '.join(changed)}.")
 
 
-def period_warning(period: str) -> str:
-    return (f"--period {period}: no seat charge of the invoice starts in {period}; check the period "
+def period_warning(period: str, invoice_period: str | None) -> str:
+    """--period names a month the invoices do not bill: missing subscriptions would be judged on the wrong month."""
+    mostly = f" (most of its seat charges start in {invoice_period})" if invoice_period else ""
+    return (f"--period {period}: no seat charge of the invoice starts in {period}{mostly}; check the period "
             "(subscriptions due then are compared against invoices for another month).")
 
 

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 # Column types normalize.py knows how to parse.
 TEXT, ID, GUID, MONEY, NUMBER, DATE = "text", "id", "guid", "money", "number", "date"
+# Invoice columns the rules read (event order, charge periods, prices, arithmetic): a bad value in
+# one rejects the line, as in a required column; a bad value elsewhere (TaxTotal...) only warns.
+INVOICE_VITAL = frozenset({"order_date", "charge_start", "charge_end", "effective_unit_price", "list_unit_price",
+                           "billable_quantity", "exchange_rate"})
 # Orders of the day and month in a date written with slashes (`--date-format`).
 DATE_ORDERS = ("MDY", "DMY")
 
@@ -41,6 +45,7 @@ class Column:
         aliases: other headers that mean the same column.
         match_name: our own name also counts as a header for it. Profiles turn this off for the
             columns they map, so `--invoice-format pax8` never reads an NCE `Subtotal` by accident.
+        meaning: what the column holds, in a sentence: the README's input tables print it.
     """
 
     name: str
@@ -50,6 +55,7 @@ class Column:
     nonblank: bool = False
     aliases: tuple[str, ...] = ()
     match_name: bool = True
+    meaning: str = field(default="", compare=False)
 
     def header_keys(self) -> tuple[str, ...]:
         names = (self.source, self.name, *self.aliases) if self.match_name else (self.source, *self.aliases)
@@ -78,6 +84,8 @@ class TableFormat:
         defaults: text used for a column that is absent or blank (a profile's `currency = "EUR"`).
         fallbacks: our column -> another of ours used where the first is blank.
         derive: extra clean-up on the typed frame, for what a format computes differently.
+        vital: columns whose header is optional but whose bad value still rejects the row (a change
+            log's quantity_delta, which old and new quantity may replace).
         event_ranks: ChargeType key -> its place among same-day events (PRODUCT.md §3 rule 3):
             0 for what starts a cycle (new, renew...), 1 for seat changes (the default),
             2 for cancellations.
@@ -99,6 +107,12 @@ class TableFormat:
     fallbacks: Mapping[str, str] = field(default_factory=dict, hash=False)
     derive: Callable[[pd.DataFrame], pd.DataFrame] | None = None
     event_ranks: Mapping[str, int] = field(default_factory=dict, hash=False)
+    vital: frozenset[str] = frozenset()
+
+    def rejects_bad(self, column: Column) -> bool:
+        """Whether a bad value in `column` rejects its row (PRODUCT.md §2): the required columns do; any
+        other column keeps the row, leaves that field blank and warns."""
+        return column.required or column.nonblank or column.name in self.vital
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)

@@ -84,7 +84,36 @@ def choose_invoice_format(table: RawTable, requested: str = "auto", profile: Pro
         raise InputError(f"{table.where}: column(s) {absent} not found; expected a {nce.title} file; "
                          f"the columns are: {', '.join(table.headers)}")
     shown = ", ".join(table.headers[:20]) + (" ..." if len(table.headers) > 20 else "")
+    if looks_like_subscriptions(table.headers):
+        raise InputError(f"{table.where}: this looks like a subscriptions export (its columns are: {shown}), not the "
+                         "provider's invoice; give the invoice first, then the subscriptions: "
+                         "recon run INVOICE SUBSCRIPTIONS")
     raise InputError(
         f"{table.where}: not a recognised invoice: expected the Partner Center new-commerce reconciliation "
         f"columns ({', '.join(formats['nce'].signature)}) or another format `recon formats` lists; "
         f"the columns are: {shown or '(none)'}; for another provider, write a profile (--invoice-format FILE.toml)")
+
+
+def looks_like_invoice(headers: list[str]) -> str | None:
+    """The invoice layout a table has, in words ("a provider invoice (...)"), or None: for refusing an
+    invoice given where the subscriptions export or the change log belongs."""
+    for fmt in invoice_formats().values():
+        if fmt.matches(headers):
+            return f"a provider invoice ({fmt.title})"
+    keys = {header_key(h) for h in headers}
+    for description, signature in OTHER_LAYOUTS.items():
+        if all(header_key(s) in keys for s in signature):
+            return description.split(";")[0]
+    return None
+
+
+def looks_like_subscriptions(headers: list[str]) -> bool:
+    """A subscription id, a quantity and a selling price or status: a billing-system export, not an invoice."""
+    from recon_cli.formats.subscriptions import SUBSCRIPTIONS
+
+    keys = {header_key(h) for h in headers}
+
+    def has(name: str) -> bool:
+        return any(key in keys for key in SUBSCRIPTIONS.column(name).header_keys())
+
+    return has("subscription_id") and has("quantity") and (has("unit_price") or has("status"))

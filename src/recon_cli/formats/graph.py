@@ -38,6 +38,7 @@ GRAPH = TableFormat(
     known_charge_types=NCE.known_charge_types,
     cancel_charge_types=NCE.cancel_charge_types,
     event_ranks=NCE.event_ranks,
+    vital=NCE.vital,
     date_order="MDY",
 )
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from recon_cli.formats import DATE, GUID, ID, MONEY, NUMBER, TEXT, Column, TableFormat, blank_columns
+from recon_cli.formats import DATE, GUID, ID, INVOICE_VITAL, MONEY, NUMBER, TEXT, Column, TableFormat, blank_columns
 from recon_cli.formats.nce import NCE
 
 if TYPE_CHECKING:
@@ -113,6 +113,7 @@ LEGACY = TableFormat(
     known_charge_types=LEGACY_CHARGE_TYPES,
     cancel_contains="cancel",
     event_ranks=LEGACY_EVENT_RANKS,
+    vital=INVOICE_VITAL,
     date_order="MDY",
     fallbacks={"order_date": "charge_start", "billable_quantity": "quantity"},
     derive=derive_legacy,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
 
-from recon_cli.formats import DATE, GUID, ID, MONEY, NUMBER, TEXT, Column, TableFormat
+from recon_cli.formats import DATE, GUID, ID, INVOICE_VITAL, MONEY, NUMBER, TEXT, Column, TableFormat
 
 CENT = Decimal("0.01")
 
@@ -42,6 +42,7 @@ NCE = TableFormat(
     known_charge_types=KNOWN_CHARGE_TYPES,
     cancel_charge_types=CANCEL_CHARGE_TYPES,
     event_ranks=EVENT_RANKS,
+    vital=INVOICE_VITAL,
     date_order="MDY",
     columns=(
         Column("partner_id", "PartnerId", GUID),

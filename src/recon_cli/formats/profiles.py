@@ -88,6 +88,7 @@ class Profile(BaseModel):
             known_charge_types=frozenset(known) | (NCE.known_charge_types if self.extends == "nce" else frozenset()),
             cancel_charge_types=frozenset(cancels) | NCE.cancel_charge_types,
             event_ranks={**NCE.event_ranks, **dict.fromkeys(cancels, 2)},
+            vital=NCE.vital,
             date_order=self.date_format,
             declared_date_order=self.date_format,
             decimal_comma=None if self.decimal is None else self.decimal == "comma",

@@ -108,6 +108,8 @@ NEEDS_PERSON = QUANTITY_FINDINGS
 from recon_cli.records.entities import Confirmation, EvidenceRecord, Explanation, Record, Reject  # noqa: E402
 from recon_cli.records.fields import (  # noqa: E402
     ALL_OUTPUTS,
+    CHANGE_LOG_MISMATCH,
+    CHANGE_LOG_MISMATCH_FIELDS,
     DECIMAL_KINDS,
     EVIDENCE,
     EVIDENCE_FIELDS,
@@ -118,6 +120,7 @@ from recon_cli.records.fields import (  # noqa: E402
     MISSING,
     MISSING_FIELDS,
     MISSING_ORIGINALS,
+    MONEY_FIGURES,
     NUMBER_KINDS,
     ORIGINALS,
     REJECT_FIELDS,
@@ -135,6 +138,8 @@ from recon_cli.records.fields import (  # noqa: E402
 
 __all__ = [
     "ALL_OUTPUTS",
+    "CHANGE_LOG_MISMATCH",
+    "CHANGE_LOG_MISMATCH_FIELDS",
     "DECIMAL_KINDS",
     "EVIDENCE",
     "EVIDENCE_FIELDS",
@@ -146,6 +151,7 @@ __all__ = [
     "MISSING",
     "MISSING_FIELDS",
     "MISSING_ORIGINALS",
+    "MONEY_FIGURES",
     "NEEDS_PERSON",
     "NUMBER_KINDS",
     "ORIGINALS",

@@ -151,6 +151,12 @@ MARGIN: tuple[Field, ...] = _catalogue(
 USAGE_BILLING: tuple[Field, ...] = _catalogue(
     "customer_name:Customer, customer_id:Customer ID, subscription_id:Subscription ID, currency:Currency,"
     "lines:Lines:int, usage_cost:Usage cost:money, markup_percent:Markup %:pct, to_bill:To bill:money")
+# Work 365's "License Change Log Mismatch": subscriptions whose change-log deltas do not add up to
+# their quantity, when the change log holds the whole history (ReconResult.change_log_mismatch).
+CHANGE_LOG_MISMATCH: tuple[Field, ...] = _catalogue(
+    "subscription_id:Subscription ID, customer_name:Customer, product:Product, quantity:Subscription seats:number,"
+    "change_log_total:Change-log total:number, difference:Difference:number, records:Records:int,"
+    "last_change:Last change:date")
 
 
 def names(fields: tuple[Field, ...], output: Output = Output.JSON) -> tuple[str, ...]:
@@ -166,8 +172,31 @@ LINE_FIELDS = names(LINES)
 TO_BILL_FIELDS = names(TO_BILL)
 MARGIN_FIELDS = names(MARGIN)
 USAGE_BILLING_FIELDS = names(USAGE_BILLING)
+CHANGE_LOG_MISMATCH_FIELDS = names(CHANGE_LOG_MISMATCH)
 MISSING_FIELDS = names(MISSING)
 EVIDENCE_FIELDS = names(EVIDENCE)
 REJECT_FIELDS = names(REJECTS)
 
 
+# The money figures of PRODUCT.md §3 rule 10, each with its one-line definition: the README and the
+# workbook's legend print these words.
+MONEY_FIGURES: dict[str, tuple[str, str]] = {
+    "unbilled_cost": ("Unbilled cost", "Invoice lines of a subscription not in your export, when they net to a cost: "
+                      "a cost never re-billed."),
+    "unclaimed_credit": ("Unclaimed credit", "Lines of a subscription not in your export that net to a credit: a "
+                         "refund nobody passes on. Never netted against another subscription's cost."),
+    "under_billed": ("Under-billed", "Seats the provider bills and the customer is not billed for (unexplained "
+                     "residual > 0) × the provider's unit cost per full period."),
+    "below_cost_loss": ("Below-cost loss", "(Provider unit cost − your unit price) × provider seats, on the "
+                        "provider's period, for a subscription sold below cost."),
+    "money_at_risk": ("Money at risk", "Unbilled cost + under-billed + below-cost loss: what is lost if nobody acts."),
+    "over_billed": ("Over-billed", "Seats the customer is billed for and the provider does not bill (residual < 0) × "
+                    "your unit price: a refund you may owe, shown beside the risk, never added to it."),
+    "to_bill": ("To bill", "Explained change-log records not yet invoiced to the customer: seats × unit price each."),
+    "to_bill_forgotten": ("Forgotten billing", "The part of To bill older than one period at the end of the "
+                          "run's period."),
+    "usage_to_bill": ("Usage to bill", "Usage cost of subscriptions with a markup_percent, billed at that markup."),
+    "margin": ("Margin", "Per customer and in total, for matched seat subscriptions: selling value (subscription "
+               "seats × unit price for the provider's charge) − the provider's cost (the invoice's subtotals), "
+               "and margin %."),
+}

@@ -43,8 +43,10 @@ def save_run(conn: sqlite3.Connection, result: ReconResult) -> None:
         aliases = lines.loc[lines["alias"] != "", ["alias", "id"]]
         conn.executemany("INSERT INTO line_aliases (sub_key, id) VALUES (?, ?)",
                          zip(aliases["alias"].tolist(), aliases["id"].tolist(), strict=True))
-        for table, frame in (("lines", lines), ("missing", result.missing),
-                             ("evidence", result.evidence), ("rejects", result.rejects)):
+        for table, frame in (("lines", lines), ("missing", result.missing), ("evidence", result.evidence),
+                             ("rejects", result.rejects), ("warnings", result.warnings), ("to_bill", result.to_bill),
+                             ("margin", result.margin), ("usage_billing", result.usage_billing),
+                             ("change_log_mismatch", result.change_log_mismatch)):
             # A store-only field (what a confirmed line was) is saved when the frame has it.
             fields = [f for f in TABLES[table] if f.name in frame.columns or not f.name.startswith("original_")]
             names = [f.name for f in fields]
@@ -134,7 +136,9 @@ def load_result(conn: sqlite3.Connection, run_id: str | None = None) -> ReconRes
         if collecting:
             gc.enable()
     return ReconResult(lines=frames["lines"], missing=frames["missing"], evidence=frames["evidence"],
-                       rejects=frames["rejects"], summary=summary, invoice_raw=None)
+                       rejects=frames["rejects"], summary=summary, invoice_raw=None, warnings=frames["warnings"],
+                       to_bill=frames["to_bill"], margin=frames["margin"], usage_billing=frames["usage_billing"],
+                       change_log_mismatch=frames["change_log_mismatch"])
 
 
 def _frame(rows: list[tuple[Any, ...]], fields: tuple[Field, ...]) -> pd.DataFrame:

@@ -17,13 +17,17 @@ from typing import TYPE_CHECKING, Any
 
 from recon_cli.errors import InputError, RunNotFound
 from recon_cli.records import (
+    CHANGE_LOG_MISMATCH,
     EVIDENCE,
     LINES,
+    MARGIN,
     MAX_INVOICES,
     MISSING,
     MISSING_ORIGINALS,
     ORIGINALS,
     REJECTS,
+    TO_BILL,
+    USAGE_BILLING,
     Field,
     FieldKind,
     Output,
@@ -42,6 +46,11 @@ TABLES: dict[str, tuple[Field, ...]] = {
     "missing": carried(MISSING + MISSING_ORIGINALS, Output.STORE),
     "evidence": carried(EVIDENCE, Output.STORE),
     "rejects": carried(REJECTS, Output.STORE),
+    "warnings": carried(REJECTS, Output.STORE),
+    "to_bill": carried(TO_BILL, Output.STORE),
+    "margin": carried(MARGIN, Output.STORE),
+    "usage_billing": carried(USAGE_BILLING, Output.STORE),
+    "change_log_mismatch": carried(CHANGE_LOG_MISMATCH, Output.STORE),
 }
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = []
@@ -93,6 +102,15 @@ def m002_confirmed_prices(db: sqlite3.Connection) -> None:
     # A confirmation holds while cost and price stay the same too (PRODUCT.md v2 rule 9).
     db.execute("ALTER TABLE confirmations ADD COLUMN unit_cost TEXT")
     db.execute("ALTER TABLE confirmations ADD COLUMN unit_price TEXT")
+
+
+@migration
+def m003_money_tables(db: sqlite3.Connection) -> None:
+    # What to bill, the margin per customer, usage re-billing, read warnings and the change-log mismatch,
+    # per run (PRODUCT.md v2 rule 10, §2); their columns come from the catalogue (add_catalogue_columns).
+    for table in ("warnings", "to_bill", "margin", "usage_billing", "change_log_mismatch"):
+        db.execute(f"CREATE TABLE {table} (run_id TEXT NOT NULL)")
+        db.execute(f"CREATE INDEX {table}_by_run ON {table} (run_id)")
 
 
 def add_catalogue_columns(db: sqlite3.Connection) -> None:

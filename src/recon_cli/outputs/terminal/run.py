@@ -31,7 +31,7 @@ from recon_cli.outputs.terminal.common import (
     status_text,
     to_decimal,
 )
-from recon_cli.records import PRICE_FINDINGS, PriceStatus, Status
+from recon_cli.records import MONEY_FIGURES, PRICE_FINDINGS, PriceStatus, Status
 
 if TYPE_CHECKING:
     from recon_cli.models import RunSummary
@@ -73,15 +73,15 @@ def _status_table(summary: RunSummary) -> Table:
 
 
 def _price_table(summary: RunSummary) -> RenderableType:
-    """Lines per price status, most severe first, as one row (a status and its count never part)."""
+    """Lines per price status, most severe first: a status and its count on one row, so nothing is cut on
+    a narrow terminal."""
     present = [p for p in PriceStatus if summary.price_status_counts.get(p)]
     if not present:
         return Text("Price check: no lines")
-    table = new_table(*present, right=present, keep=present)
-    for column, price in zip(table.columns, present, strict=True):
-        column.header_style = PRICE_STYLES.get(price, "")
-    table.add_row(*(f"{summary.price_status_counts[p]:,}" for p in present))
-    return Group(Text("Price check", style="bold"), table)
+    table = new_table("Price status", "Lines", right=["Lines"], keep=["Price status", "Lines"])
+    for price in present:
+        table.add_row(status_text(price, PRICE_STYLES), f"{summary.price_status_counts[price]:,}")
+    return table
 
 
 def _exception_rows(result: ReconResult) -> list[dict[str, Any]]:
@@ -177,15 +177,24 @@ def _missing(result: ReconResult, top: int) -> list[RenderableType]:
 
 
 def _rejects(result: ReconResult) -> list[RenderableType]:
-    count = result.summary.reject_count
+    return _cells(result.rejects, result.summary.reject_count, "Rejected rows", "rejected row")
+
+
+def _warnings(result: ReconResult) -> list[RenderableType]:
+    """Cells of optional columns that could not be read: kept rows, blank fields (PRODUCT.md §2)."""
+    return _cells(result.warnings, len(result.warnings), "Warnings (row kept, cell left blank)", "warning")
+
+
+def _cells(frame: Any, count: int, title: str, noun: str) -> list[RenderableType]:
+    """A count of rows or cells with a problem, and the first few with their file, row and column."""
     if not count:
         return []
-    out: list[RenderableType] = [Text(f"Rejected rows: {count:,}", style="bold yellow")]
-    records = result.rejects[["file", "row", "column", "message"]].head(REJECTS_SHOWN).to_dict("records")
+    out: list[RenderableType] = [Text(f"{title}: {count:,}", style="bold yellow")]
+    records = frame[["file", "row", "column", "message"]].head(REJECTS_SHOWN).to_dict("records")
     for r in records:
-        where = f"{plain(r['file'])} row {plain(r['row'])}" + (f", {r['column']}" if r["column"] else "")
+        where = f"{plain(r['file'])} row {plain(r['row'])}" + (f", {plain(r['column'])}" if r["column"] else "")
         out.append(Text(f"  {where}: {plain(r['message'])}"))
-    more = more_note(len(records), count, "rejected row")
+    more = more_note(len(records), count, noun)
     return [*out, more] if more else out
 
 
@@ -204,7 +213,7 @@ def run_report(result: ReconResult, saved: Mapping[str, str], top: int = 10) -> 
     summary = result.summary
     parts: list[RenderableType] = [_header(summary), BLANK, _status_table(summary), BLANK, _price_table(summary),
                                    BLANK, money_table(summary), *_usage(summary), BLANK, *_exceptions(result, top)]
-    for section in (_missing(result, top), _rejects(result)):
+    for section in (_missing(result, top), _rejects(result), _warnings(result)):
         if section:
             parts += [BLANK, *section]
     if saved:
@@ -213,11 +222,9 @@ def run_report(result: ReconResult, saved: Mapping[str, str], top: int = 10) -> 
 
 
 # The money figures of rule 10, in the order a finance team reads them; (field, label).
-MONEY_ROWS = (("unbilled_cost", "Unbilled cost (never re-billed)"), ("under_billed", "Under-billed seats"),
-              ("below_cost_loss", "Sold below cost"), ("money_at_risk", "Money at risk"),
-              ("over_billed", "Over-billed (refund owed)"), ("unclaimed_credit", "Unclaimed credit"),
-              ("to_bill", "To bill (changes not invoiced)"), ("to_bill_forgotten", "  of which forgotten"),
-              ("usage_to_bill", "Usage to bill at markup"))
+MONEY_ROWS = tuple((name, MONEY_FIGURES[name][0]) for name in (
+    "unbilled_cost", "under_billed", "below_cost_loss", "money_at_risk", "over_billed", "unclaimed_credit",
+    "to_bill", "to_bill_forgotten", "usage_to_bill"))
 
 
 def money_table(summary: RunSummary) -> RenderableType:
