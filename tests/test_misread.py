@@ -197,6 +197,11 @@ def test_license_change_log_mismatch(tmp_path: Path) -> None:
     rows = result.change_log_mismatch[["subscription_id", "quantity", "change_log_total", "difference", "records"]]
     assert [tuple(str(v) for v in row) for row in rows.itertuples(index=False)] == [("s1", "10", "6", "-4", "2")]
     assert notes_about(result, "License Change Log Mismatch: on 1 subscription(s)")
+    from recon_cli.outputs.xlsx.workbook import write_xlsx
+
+    write_xlsx(result, tmp_path / "out.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "out.xlsx")["Change log mismatch"]
+    assert [cell.value for cell in sheet[2]][:7] == ["s1", "Customer c-1", "Microsoft 365 Business Basic", 10, 6, -4, 2]
 
 
 def test_a_months_change_log_is_not_called_a_mismatch(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
     \b
     Exit codes: 0 nothing needs a person; 1 something does (see --fail-on);
-    2 bad input or usage; 70 internal error; 130 interrupted.
+    2 bad input or usage; 70 internal error; 130 interrupted; 143 terminated.
     """
     ctx.obj = {"debug": debug}
 

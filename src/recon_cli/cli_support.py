@@ -3,25 +3,34 @@ parameter types over recon_cli.options' parsers, and the options several command
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from recon_cli.errors import ExitCode, ReconError
+from recon_cli.errors import ExitCode, ReconError, Terminated
+from recon_cli.outputs.inert import inert
 
 
 class ReconGroup(click.Group):
     """Turns every ReconError into one line and its exit code; anything else into exit 70."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        with _sigterm_raises():
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except Terminated:
+            click.echo("Terminated.", err=True)
+            ctx.exit(ExitCode.TERMINATED)
         except ReconError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {inert(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
@@ -31,8 +40,30 @@ class ReconGroup(click.Group):
         except Exception as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"Internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+            click.echo(f"Internal error: {type(exc).__name__}: {inert(str(exc))} (run with --debug for the traceback)",
+                       err=True)
             ctx.exit(ExitCode.INTERNAL)
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """SIGTERM raises Terminated where the program is, so that cleanup runs as for Ctrl-C; the
+    previous handler comes back afterwards (tests invoke the CLI many times in one process)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(_signum: int, _frame: Any) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class Parsed(click.ParamType[Any]):
@@ -73,6 +104,16 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def console(stderr: bool = False) -> Any:
+    """The console every command prints through: a final guard makes any input text that reaches it
+    inert (the views already pass their values through `inert`, which keeps tables aligned)."""
     from rich.console import Console
+    from rich.segment import Segment
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    from recon_cli.outputs.inert import inert
+
+    class InertConsole(Console):
+        def _render_buffer(self, buffer: Any) -> str:
+            return super()._render_buffer(
+                segment if segment.control else Segment(inert(segment.text), segment.style) for segment in buffer)
+
+    return InertConsole(stderr=stderr, highlight=False, soft_wrap=False)

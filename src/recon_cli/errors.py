@@ -17,6 +17,7 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2
     INTERNAL = 70
     INTERRUPTED = 130
+    TERMINATED = 143  # SIGTERM: 128 + 15, as shells report it
 
 
 class ReconError(Exception):
@@ -31,6 +32,15 @@ class InputError(ReconError):
 
 class ConfigError(ReconError):
     """A flag or configuration value is wrong."""
+
+
+class OutputError(ReconError):
+    """An output path cannot be written: a folder, a missing or read-only folder, a path that is no file."""
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is, so that every `finally` and temporary file is cleaned up
+    as for Ctrl-C (a BaseException, like KeyboardInterrupt: no `except Exception` swallows it)."""
 
 
 class RunNotFound(ReconError):

@@ -20,6 +20,7 @@ from recon_cli.formats.nce import KNOWN_CHARGE_TYPES
 from recon_cli.formats.numbers import factorize_numbers, parse_decimal, parse_numbers
 from recon_cli.formats.vocabularies import FREQUENCY, NO_PLAN, USAGE
 from recon_cli.frames import concat_rejects, decimal_test, empty_rejects, reject_rows
+from recon_cli.outputs.inert import ID_NOISE
 from recon_cli.records import Kind, RejectCode
 from recon_cli.vocabulary import read_currencies, read_words
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
     from recon_cli.load import RawTable
 
+_ID_NOISE = f"[{ID_NOISE}]"
 # A term naming a commitment: Partner Center's text, or an ISO duration / "1 Year" from distributors.
 COMMITMENT = r"commitment|subscription|^p\d+[my]$|^(?:1|one|3|three)[ -]?(?:year|month)s?$"
 
@@ -124,6 +126,12 @@ def normalize_table(table: RawTable, fmt: TableFormat, *, date_format: str | Non
         else:
             out[column.name] = text
             if column.type == GUID:
+                noisy = text.str.contains(_ID_NOISE, regex=True)
+                if noisy.any():  # a zero-width space or a bidi override: two ids that look alike must match
+                    notes.append(f"{where}: column '{header}': {int(noisy.sum())} id(s) hold invisible or "
+                                 f"text-direction characters (first at row {raw.loc[noisy, '__row__'].iloc[0]}): "
+                                 "ignored for matching, shown escaped.")
+                    text = text.str.replace(_ID_NOISE, "", regex=True)
                 out[f"{column.name}_key"] = id_key(text)
             continue
         if column.nonblank:

@@ -6,7 +6,8 @@ The CLI makes one call here and renders what comes back; nothing here prints.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,8 +41,20 @@ class Outcome:
     saved: dict[str, str] = field(default_factory=dict)
 
 
+def check_outputs(outputs: Outputs) -> None:
+    """Refuse, before any work, an output path that cannot be written (exit 2 naming it)."""
+    from recon_cli.outputs.files import check_output
+
+    for flag, target in (("--xlsx", outputs.xlsx), ("--csv", outputs.csv), ("--json", outputs.json)):
+        if target is not None and str(target) != STDOUT:
+            check_output(Path(target), flag)
+
+
 def write_outputs(result: ReconResult, outputs: Outputs, progress: Callable[[str], None]) -> dict[str, str]:
-    """Write each output asked for; returns label -> where it went."""
+    """Write each output asked for; returns label -> where it went.
+
+    Inside a `Staging` (run_month, export_run) the files only appear at its commit, all together.
+    """
     from recon_cli.outputs.csv import write_csv
     from recon_cli.outputs.json import write_json
 
@@ -50,37 +63,68 @@ def write_outputs(result: ReconResult, outputs: Outputs, progress: Callable[[str
         from recon_cli.outputs.xlsx.workbook import write_xlsx
 
         progress("writing xlsx")
-        write_xlsx(result, outputs.xlsx)
+        with _writing("--xlsx", outputs.xlsx):
+            write_xlsx(result, outputs.xlsx)
         written["xlsx"] = str(outputs.xlsx)
     if outputs.csv is not None:
         progress("writing csv")
-        write_csv(result, outputs.csv)
+        with _writing("--csv", outputs.csv):
+            write_csv(result, outputs.csv)
         written["csv"] = str(outputs.csv)
     if outputs.json is not None:
-        write_json(result, outputs.json if outputs.json == STDOUT else Path(outputs.json))
+        with _writing("--json", outputs.json):
+            write_json(result, outputs.json if outputs.json == STDOUT else Path(outputs.json))
         written["json"] = "stdout" if outputs.json == STDOUT else outputs.json
     return written
 
 
+@contextmanager
+def _writing(flag: str, target: Path | str) -> Iterator[None]:
+    """A write that fails for the disk's sake (full, gone, read-only): exit 2 naming the output."""
+    from recon_cli.errors import OutputError
+
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(f"{flag} {target}: cannot be written ({exc.strerror or exc})") from exc
+
+
 def run_month(inputs: RunInputs, outputs: Outputs, store_path: Path,
               progress: Callable[[str], None] = lambda _message: None) -> Outcome:
-    """Reconcile a month with the store's confirmations, save the run, write its outputs."""
+    """Reconcile a month with the store's confirmations, write its outputs, save the run.
+
+    Every output path is checked before the work starts. The outputs are written to temporary
+    files, the run is saved in one transaction, and only then are the files renamed into place,
+    together: an interrupted or failed run leaves no temporary file, no half run, and never a mix
+    of old and new outputs.
+    """
+    from recon_cli.outputs.files import Staging
+
+    check_outputs(outputs)
     connection = store.open_store(store_path)
     try:
         result = pipeline.reconcile(inputs, store.load_confirmations(connection), run_id=store.new_run_id(),
                                     progress=progress)
-        progress("saving the run")
-        store.save_run(connection, result)
-        saved = {"store": str(store_path), "run": result.summary.run_id}
-        return Outcome(result, {**saved, **write_outputs(result, outputs, progress)})
+        with Staging() as staging:
+            written = write_outputs(result, outputs, progress)
+            progress("saving the run")
+            store.save_run(connection, result)
+            staging.commit()
+        return Outcome(result, {"store": str(store_path), "run": result.summary.run_id, **written})
     finally:
         connection.close()
 
 
 def export_run(connection: sqlite3.Connection, run_id: str | None, outputs: Outputs) -> Outcome:
     """Re-render a stored run (the newest by default) without reading its inputs again."""
+    from recon_cli.outputs.files import Staging
+
+    check_outputs(outputs)
     try:
         result = store.load_result(connection, run_id)
     finally:
         connection.close()
-    return Outcome(result, write_outputs(result, outputs, lambda _message: None))
+    with Staging() as staging:
+        written = write_outputs(result, outputs, lambda _message: None)
+        staging.commit()
+    return Outcome(result, written)

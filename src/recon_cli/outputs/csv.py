@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recon_cli.outputs.files import atomic_write, safe_text, safe_text_column
+from recon_cli.outputs.files import atomic_write, safe_cell_column, safe_text, safe_text_column
 from recon_cli.outputs.values import evidence_lists, plain_column
 from recon_cli.records import LINES, Field, FieldKind, Output, carried
 from recon_cli.result import FILE_COLUMN
@@ -116,6 +116,10 @@ def write_csv(result: ReconResult, target: Path) -> None:
                 safe_text(messages.get(int(r), fallback)) for r in rows[unmatched]
             ]
         provider = raw.drop(columns=[c for c in ("__row__", FILE_COLUMN) if c in raw.columns]).reset_index(drop=True)
+        # The provider's own text is neutralised too (`=HYPERLINK(...)` in a name); its numbers stay numbers.
+        provider = provider.apply(safe_cell_column)
         frame = pd.concat([provider, appended.reset_index(drop=True)], axis=1)
     with atomic_write(Path(target), "w", encoding="utf-8", newline="") as handle:
-        frame.to_csv(handle, index=False, lineterminator="\n")
+        # CRLF records (RFC 4180): the csv writer then quotes every cell holding a CR or an LF, so a
+        # lone CR inside a name can never end a record for the reader.
+        frame.to_csv(handle, index=False, lineterminator="\r\n")

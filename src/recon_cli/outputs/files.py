@@ -9,8 +9,11 @@ only a type here, so `recon --help` stays light.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import re
+import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,13 +36,119 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
-def _finish(tmp: Path, target: Path) -> None:
+def real_target(target: Path) -> Path:
+    """Where writing `target` lands: a symlink is followed (the link stays, its file is replaced)."""
+    target = Path(target)
+    return target.resolve() if target.is_symlink() else target
+
+
+def is_stream(target: Path) -> bool:
+    """A device, FIFO or socket (`/dev/null`, `/dev/stdout`, a named pipe): written directly, never
+    replaced by a regular file."""
     try:
-        mode = target.stat().st_mode & 0o777
+        mode = Path(target).stat().st_mode  # follows links: /dev/stdout -> /proc/self/fd/1 -> a pipe
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def check_output(target: Path, flag: str) -> None:
+    """Refuse, before any work, an output that cannot be written: a folder, a missing or read-only
+    folder, a path whose parent is a file. Exit 2 naming the flag and the path (PRODUCT.md §4)."""
+    from recon_cli.errors import OutputError
+
+    if is_stream(target):
+        return
+    real = real_target(target)
+    if real.is_dir():
+        raise OutputError(f"{flag} {target}: is a folder; give a file name")
+    folder = real.parent
+    if not folder.exists():
+        raise OutputError(f"{flag} {target}: the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise OutputError(f"{flag} {target}: {folder} is not a folder")
+    try:  # a real probe: permission bits say nothing when running as root, or on a read-only mount
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{real.name}.", suffix=".probe"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"{flag} {target}: cannot write in {folder} ({exc.strerror or exc})") from exc
+    if real.exists() and not os.access(real, os.W_OK):
+        raise OutputError(f"{flag} {target}: the file is read-only")
+
+
+class Staging:
+    """Outputs written to temporary files, then renamed into place together (`commit`).
+
+    While a staging is open, `atomic_write` and `atomic_path` leave their finished temporary file
+    for it instead of renaming at once: an interrupted run leaves no temporary file and never a mix
+    of old and new outputs. The renames run with SIGINT and SIGTERM held back.
+    """
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Path, Path]] = []
+
+    def __enter__(self) -> Staging:
+        self._token = _STAGING.set(self)
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        _STAGING.reset(self._token)
+        for tmp, _target in self.pending:  # not committed: an error or an interrupt
+            tmp.unlink(missing_ok=True)
+        self.pending.clear()
+
+    def commit(self) -> None:
+        """Rename every finished output onto its target, signals held until all are in place."""
+        import signal
+
+        from recon_cli.errors import OutputError
+
+        held = {signal.SIGINT, signal.SIGTERM}
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            for tmp, target in self.pending:
+                try:
+                    _finish(tmp, target)
+                except OSError as exc:
+                    raise OutputError(f"{target}: cannot be written ({exc.strerror or exc})") from exc
+            self.pending.clear()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+_STAGING: contextvars.ContextVar[Staging | None] = contextvars.ContextVar("staging", default=None)
+
+
+def _finish(tmp: Path, target: Path) -> None:
+    """Put a finished temporary file in place: renamed onto a file, copied into a device or FIFO."""
+    if is_stream(target):
+        with tmp.open("rb") as source, Path(target).open("wb") as sink:
+            shutil.copyfileobj(source, sink, 1 << 20)
+        tmp.unlink(missing_ok=True)
+        return
+    real = real_target(target)
+    try:
+        mode = real.stat().st_mode & 0o777
     except OSError:
         mode = _default_mode()
     os.chmod(tmp, mode)
-    os.replace(tmp, target)
+    os.replace(tmp, real)
+
+
+def _done(tmp: Path, target: Path) -> None:
+    staging = _STAGING.get()
+    if staging is not None:
+        staging.pending.append((tmp, target))
+    else:
+        _finish(tmp, target)
+
+
+def _temporary(target: Path, mode: str = "wb", **open_kwargs: Any) -> IO[Any]:
+    stream = is_stream(target)
+    real = Path(target) if stream else real_target(target)
+    folder = Path(tempfile.gettempdir()) if stream else real.parent
+    return tempfile.NamedTemporaryFile(
+        mode=mode, dir=folder, prefix=f".{real.name}.", suffix=".tmp", delete=False, **open_kwargs)
 
 
 @contextlib.contextmanager
@@ -47,25 +156,27 @@ def atomic_write(target: Path, mode: str = "w", **open_kwargs: Any) -> Iterator[
     """Open a temporary file beside `target`; it replaces `target` only if the block succeeds.
 
     Args:
-        target: the file to create or replace.
+        target: the file to create or replace. A symlink is followed; a device or FIFO is written
+            directly (it cannot be replaced, and must not become a regular file).
         mode: "w" or "wb"; `open_kwargs` (encoding, newline...) go to the temporary file.
 
     Yields:
         The open handle. On any error the temporary file is removed and an existing
-        `target` is left untouched.
+        `target` is left untouched. Inside a `Staging`, the rename waits for its commit.
     """
     target = Path(target)
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, then renamed
-        mode=mode, dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False,
-        **open_kwargs,
-    )
+    if is_stream(target):
+        with target.open(mode, **open_kwargs) as stream:
+            yield stream
+        return
+    handle = _temporary(target, mode, **open_kwargs)
     tmp = Path(handle.name)
     try:
         yield handle
         handle.flush()
         os.fsync(handle.fileno())
         handle.close()
-        _finish(tmp, target)
+        _done(tmp, target)
     except BaseException:
         handle.close()
         tmp.unlink(missing_ok=True)
@@ -78,17 +189,17 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
     Yields:
         A temporary path in `target`'s folder; it is fsynced and renamed onto `target`
-        when the block succeeds, removed when it fails.
+        when the block succeeds (copied into it when `target` is a device or FIFO), removed
+        when it fails.
     """
     target = Path(target)
-    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp",
-                                     delete=False) as handle:
+    with _temporary(target) as handle:
         tmp = Path(handle.name)
     try:
         yield tmp
         with tmp.open("rb+") as written:
             os.fsync(written.fileno())
-        _finish(tmp, target)
+        _done(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -110,4 +221,19 @@ def safe_text_column(series: pd.Series) -> pd.Series:
     """`safe_text` over a column of text or None at pandas speed (the same rule, vectorised)."""
     text = series.astype("str")
     risky = text.str.match(_FORMULA_RE, na=False) | text.isin(ERROR_LITERALS)
+    return series.where(~risky.to_numpy(), "'" + text)
+
+
+# A cell that is a plain number ("-5.00", "+3", "1e-4"): Excel reads it as that number, never a formula.
+_NUMBER_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+
+
+def safe_cell_column(series: pd.Series) -> pd.Series:
+    """`safe_text_column` for cells copied from an input: formula-looking text is neutralised, while a
+    cell that is a plain number (a -5.00 credit) is left as it is, so it stays a number."""
+    text = series.astype("str")
+    risky = text.str.match(_FORMULA_RE, na=False) | text.isin(ERROR_LITERALS)
+    if not risky.any():
+        return series
+    risky &= ~text.str.match(_NUMBER_RE, na=False)
     return series.where(~risky.to_numpy(), "'" + text)

@@ -14,6 +14,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from recon_cli.outputs.inert import inert
 from recon_cli.records import PriceStatus, Status
 
 STATUS_STYLES: dict[str, str] = {
@@ -54,11 +55,12 @@ def quantity(value: Any, sign: bool = False) -> str:
 
 
 def plain(value: Any) -> str:
+    """A value from a frame as inert text: no escape sequence or bidi override in it reaches the terminal."""
     if value is None:
         return ""
     if isinstance(value, float) and value != value:  # NaN from a frame
         return ""
-    return str(value)
+    return inert(str(value))
 
 
 def status_text(value: Any, styles: Mapping[str, str] = STATUS_STYLES) -> Text:

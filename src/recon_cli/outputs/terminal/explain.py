@@ -76,10 +76,10 @@ def _evidence_table(expl: Explanation) -> RenderableType:
                    title="Change-log records used")
     table.padding = (0, 0)  # one space between columns leaves room for names on 80 columns
     for record in expl.evidence:
-        table.add_row(Text(record.change_id), record.effective_date,
-                      quantity(record.quantity_delta, sign=True), Text(record.provisioning_status),
-                      Text(record.initiated_by),
-                      Text(record.customer_invoice or "not yet invoiced"), record.evidence_kind)
+        table.add_row(Text(plain(record.change_id)), record.effective_date,
+                      quantity(record.quantity_delta, sign=True), Text(plain(record.provisioning_status)),
+                      Text(plain(record.initiated_by)),
+                      Text(plain(record.customer_invoice) or "not yet invoiced"), record.evidence_kind)
     return table
 
 
@@ -135,7 +135,7 @@ def explanation_report(expl: Explanation) -> RenderableType:
         parts += [BLANK] if parts else []
         quantities = f"provider {c.provider_quantity}, subscription {c.subscription_quantity}"
         parts.append(Text.assemble(("Confirmed", "bold blue"), f" by {c.confirmed_by} at {c.confirmed_at} "
-                                   f"({quantities}): ", Text(c.note)))
+                                   f"({quantities}): ", Text(plain(c.note))))
     if not parts:
         parts.append(Text(f"Nothing in run {expl.run_id} for {expl.query}."))
     return Group(*parts)

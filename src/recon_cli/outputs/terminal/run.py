@@ -53,7 +53,7 @@ def _header(summary: RunSummary) -> RenderableType:
     if summary.unknown_charge_types:
         lines.append(Text("Unknown charge types (reported as one-time): "
                           + ", ".join(summary.unknown_charge_types), style="yellow"))
-    lines += [Text(note, style="yellow") for note in summary.notes]
+    lines += [Text(plain(note), style="yellow") for note in summary.notes]
     return Group(*lines)
 
 

@@ -1,34 +1,36 @@
 """Cells of the finance workbook: columns, values, styles, and the streamed row XML.
 
-Frame columns become cell values once per column (text made XML-legal and formula-safe,
-money kept as the Decimal's own digits), styles are registered once with the workbook, and
-data rows are rendered as ready `<row>` XML that `splice_rows` puts into a sheet openpyxl
-has written (openpyxl's per-cell writer is too slow for 100,000 lines). The data sheets'
-columns are derived from the field catalogue (`records.LINES`...). Used by `workbook.py`
-and `summary.py` only.
+Frame columns become cell values once per column (text made XML-legal, money kept as the
+Decimal's own digits), styles are registered once with the workbook, and data rows are
+rendered as ready `<row>` XML that `splice_rows` puts into a sheet openpyxl has written
+(openpyxl's per-cell writer is too slow for 100,000 lines). Text is always an inline string,
+which Excel never evaluates; text that starts like a formula also gets a style with
+`quotePrefix`, so it stays text when someone edits the cell, and shows no apostrophe. The
+data sheets' columns are derived from the field catalogue (`records.LINES`...). Used by the
+other modules of this package only.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
-from recon_cli.outputs.files import safe_text
+from recon_cli.outputs.files import ERROR_LITERALS, FORMULA_START
 from recon_cli.outputs.values import evidence_lists, plain_column
-from recon_cli.records import EVIDENCE, LINES, MISSING, REJECTS, Field, FieldKind, Output, Status, carried
+from recon_cli.records import Field, FieldKind, Output, Status, carried
 
 if TYPE_CHECKING:
     import pandas as pd
     from openpyxl import Workbook
-    from openpyxl.styles.cell_style import StyleArray
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 WIDTH_SAMPLE = 1_000
@@ -37,6 +39,7 @@ MONEY_FORMAT = "#,##0.00"  # money whose currency is unknown
 PCT_FORMAT = '0.00"%"'  # margin_pct is already in percent (16.67), not a fraction
 LINK_COLOR = "0563C1"  # Excel's own hyperlink blue
 FONT = {"name": "Calibri", "size": 11}  # the workbook's default font: styled cells keep it
+NONE_TEXT = "none"  # the one row of an empty table
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")  # only ISO codes go into a number format
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # openpyxl refuses these
 # Any line of a column's joined text that starts like a formula or an error literal (#N/A).
@@ -55,6 +58,9 @@ STATUS_MEANINGS: dict[str, str] = {
     Status.UNMATCHED: "no subscription in the export: a cost that is never re-billed",
     Status.CONFIRMED: "a person confirmed the difference (recon confirm)",
 }
+# The Severity column of the Rejects sheet: a rejected row was not used, a warning's row was.
+SEVERITY_FILLS: dict[str, str] = {"reject": "FFC7CE", "warning": "FFEB9C"}
+MARK_FILL = "F8CBAD"  # a "yes" that asks for action (forgotten billing)
 
 
 @dataclass(frozen=True)
@@ -62,14 +68,16 @@ class Col:
     """One worksheet column: the frame field, its header, and how cells are written.
 
     `kind` is text, number, money, pct, status (text with its status fill), ids (evidence
-    lists) or link (text shown as a link; the sheet writer adds the targets). A money
-    column takes its currency from `currency`, else from the row's "currency" column.
+    lists), flag ("yes" or blank) or link (text shown as a link; the sheet writer adds the
+    targets). A money column takes its currency from `currency`, else from the row's
+    "currency" column. `mark` fills the "yes" cells of a flag column.
     """
 
     field: str
     header: str
     kind: str = "text"
     currency: str | None = None
+    mark: bool = False
 
 
 # How a catalogue field is written: dates are ISO text, ints and decimals alike are numbers.
@@ -85,13 +93,6 @@ def columns_of(fields: tuple[Field, ...], output: Output = Output.LINES) -> tupl
     return tuple(Col(f.name, f.header, CELL_KINDS[f.kind]) for f in carried(fields, output))
 
 
-LINE_COLUMNS = columns_of(LINES)
-# The line id of an Exceptions row links to that line on the Lines sheet.
-EXCEPTION_COLUMNS = tuple(replace(c, kind="link") if c.field == "line_id" else c
-                          for c in columns_of(LINES, Output.EXCEPTIONS))
-MISSING_COLUMNS = columns_of(MISSING)
-EVIDENCE_COLUMNS = columns_of(EVIDENCE)
-REJECT_COLUMNS = columns_of(REJECTS)
 NUMBER_CELLS = frozenset({"number", "money", "pct"})  # cell kinds written as numbers, right-aligned
 # Prose columns stop widening here (characters): a long explanation must not push the rest away.
 WIDTH_CAPS = {"explanation": 90, "product": 45, "message": 70}
@@ -99,8 +100,20 @@ WIDTH_CAPS = {"explanation": 90, "product": 45, "message": 70}
 
 def money_format(currency: Any) -> str:
     """`#,##0.00 "USD"` for an ISO currency code; the bare money format for anything else."""
+    code = currency_code(currency)
+    return f'{MONEY_FORMAT} "{code}"' if code else MONEY_FORMAT
+
+
+def currency_code(currency: Any) -> str:
+    """The ISO code a money format may carry ("USD"), or "" for anything else."""
     code = currency.strip().upper() if isinstance(currency, str) else ""
-    return f'{MONEY_FORMAT} "{code}"' if _CURRENCY_CODE.fullmatch(code) else MONEY_FORMAT
+    return code if _CURRENCY_CODE.fullmatch(code) else ""
+
+
+def shown_money(value: Decimal | int, currency: Any) -> str:
+    """A money cell as its money format shows it: "1,234.50 USD"."""
+    code = currency_code(currency)
+    return f"{value:,.2f} {code}" if code else f"{value:,.2f}"
 
 
 def safe_sheet_title(title: str) -> str:
@@ -114,17 +127,21 @@ def clean_note(text: str, limit: int) -> str:
     return _XML_ILLEGAL.sub("", text)[:limit]
 
 
+def is_risky(text: str) -> bool:
+    """Text a spreadsheet would evaluate if typed: a formula start or an error literal."""
+    return text.startswith(FORMULA_START) or text in ERROR_LITERALS
+
+
 def texts(values: list[Any]) -> list[str | None]:
-    """Text cells: XML-legal, within Excel's limit, formula-safe; each check made once over
-    the whole column's joined text, and per cell only where that finds something."""
+    """Text cells, XML-legal and within Excel's limit; each check made once over the whole
+    column's joined text, and per cell only where that finds something. Text is kept exact:
+    `rows_xml` gives formula-like text its quote-prefix style."""
     out = [v if v is None or v.__class__ is str else str(v) for v in values]
-    joined = "\n".join(t for t in out if t)
+    joined = "\n".join(filter(None, out))
     if _XML_ILLEGAL.search(joined):
         out = [_XML_ILLEGAL.sub("", t) if t else t for t in out]
     if len(joined) > MAX_CELL_TEXT:
         out = [t[:MAX_CELL_TEXT] if t and len(t) > MAX_CELL_TEXT else t for t in out]
-    if _RISKY_LINE.search(joined):  # some cell may start like a formula: check each one
-        return [safe_text(t) if t else None for t in out]
     return [t or None for t in out]
 
 
@@ -169,15 +186,28 @@ class Styles:
         self.wb, self.ws = wb, ws
         bold = Font(**FONT, bold=True)
         grey = PatternFill("solid", fgColor="D9D9D9")
+        self._arrays: dict[str, StyleArray] = {"": StyleArray()}
+        self._quoted: dict[str, str] = {}
         self.bold = self._make(font=bold)
         self.title = self._make(font=Font(name=FONT["name"], size=14, bold=True))
         self.header = self._make(font=bold, fill=grey)
         # Numbers align right, so do their headers.
         self.header_right = self._make(font=bold, fill=grey, alignment=Alignment(horizontal="right"))
-        self.status = {s: self._make(fill=PatternFill("solid", fgColor=c)) for s, c in STATUS_FILLS.items()}
-        self.kind_attr = {"pct": self._attr(self._make(number_format=PCT_FORMAT)), "number": "",
-                          "link": self._attr(self._make(font=Font(**FONT, color=LINK_COLOR, underline="single")))}
-        self.status_attr = {s: self._attr(style) for s, style in self.status.items()}
+        self.dim = self._make(font=Font(**FONT, italic=True, color="595959"))
+        # Text right of a number (right-aligned) is indented, so the two do not run together.
+        indent = Alignment(horizontal="left", indent=1)
+        self.indent = self._make(alignment=indent)
+        self.indent_bold = self._make(font=bold, alignment=indent)
+        self.header_indent = self._make(font=bold, fill=grey, alignment=indent)
+        self.pct = self._make(number_format=PCT_FORMAT)
+        fills = {**STATUS_FILLS, **SEVERITY_FILLS}
+        self.status = {s: self._make(fill=PatternFill("solid", fgColor=c)) for s, c in fills.items()}
+        self.kind_attr = {"pct": self.attr(self.pct), "number": "",
+                          "link": self.attr(self._make(font=Font(**FONT, color=LINK_COLOR, underline="single")))}
+        self.indent_attr = self.attr(self.indent)
+        self.status_attr = {s: self.attr(style) for s, style in self.status.items()}
+        self.mark_attr = {"yes": self.attr(self._make(font=bold, fill=PatternFill("solid", fgColor=MARK_FILL)))}
+        self.none_attr = self.attr(self.dim)
         self._money: dict[tuple[str, bool], StyleArray] = {}
         self._money_attr: dict[str, str] = {}
 
@@ -187,9 +217,23 @@ class Styles:
             setattr(cell, name, value)
         return cell._style
 
-    def _attr(self, style: StyleArray) -> str:
-        # The same index openpyxl's `cell.style_id` computes when it writes a cell.
-        return f' s="{self.wb._cell_styles.add(style)}"'
+    def attr(self, style: StyleArray | None) -> str:
+        """The ` s="N"` attribute of a style: the index openpyxl's `cell.style_id` computes."""
+        if style is None:
+            return ""
+        attr = f' s="{self.wb._cell_styles.add(style)}"'
+        self._arrays.setdefault(attr, style)
+        return attr
+
+    def quoted(self, attr: str) -> str:
+        """The attribute of the same style with `quotePrefix` set: Excel keeps the cell text
+        when it is edited, and shows no apostrophe."""
+        found = self._quoted.get(attr)
+        if found is None:
+            style = StyleArray(list(self._arrays[attr]))
+            style.quotePrefix = 1
+            found = self._quoted[attr] = self.attr(style)
+        return found
 
     def money(self, currency: Any, bold: bool = False) -> StyleArray:
         """The money style for `currency` ("#,##0.00 "USD""), bold for totals."""
@@ -202,14 +246,19 @@ class Styles:
     def money_attrs(self, currencies: list[Any]) -> list[str]:
         """The `s="N"` attribute of each row's money cells, from each row's currency."""
         for currency in set(currencies) - self._money_attr.keys():
-            self._money_attr[currency] = self._attr(self.money(currency))
+            self._money_attr[currency] = self.attr(self.money(currency))
         attrs = self._money_attr
         return [attrs[c] for c in currencies]
 
+    def header_style(self, columns: tuple[Col, ...], j: int) -> StyleArray:
+        """The header of column `j`: bold on grey, right-aligned over numbers, indented after one."""
+        if columns[j].kind in NUMBER_CELLS:
+            return self.header_right
+        return self.header_indent if after_number(columns, j) else self.header
+
     def headers(self, ws: WriteOnlyWorksheet, columns: tuple[Col, ...]) -> list[WriteOnlyCell]:
-        """The header row of `columns`: bold on grey, right-aligned over numbers."""
-        return [self.cell(ws, c.header, self.header_right if c.kind in NUMBER_CELLS else self.header)
-                for c in columns]
+        """The header row of `columns`."""
+        return [self.cell(ws, c.header, self.header_style(columns, j)) for j, c in enumerate(columns)]
 
     def cell(self, ws: WriteOnlyWorksheet, value: Any, style: StyleArray | None) -> WriteOnlyCell:
         cell = WriteOnlyCell(ws, value)
@@ -218,13 +267,33 @@ class Styles:
         return cell
 
 
-def _escape(values: list[str | None]) -> list[str | None]:
-    """XML-escape a chunk of text cells; most chunks need nothing, checked in one pass."""
-    joined = "".join(t for t in values if t)
+def _escape(values: list[str | None], joined: str | None = None) -> list[str | None]:
+    """XML-escape a chunk of text cells; most chunks need nothing, checked in one pass over
+    their `joined` text."""
+    if joined is None:
+        joined = "\n".join(filter(None, values))
     if not any(ch in joined for ch in "&<>\r"):
         return values
     return [t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
             if t else t for t in values]
+
+
+def text_xml(ref: str, text: str, attr: str, styles: Styles) -> str:
+    """One text cell: an inline string (never evaluated), quote-prefixed if it looks like a formula."""
+    text = _XML_ILLEGAL.sub("", text)[:MAX_CELL_TEXT]
+    if is_risky(text):
+        attr = styles.quoted(attr)
+    escaped = _escape([text])[0]
+    return f'<c r="{ref}"{attr} t="inlineStr"><is><t xml:space="preserve">{escaped}</t></is></c>'
+
+
+def cell_xml(ref: str, value: Any, attr: str, styles: Styles) -> str:
+    """One cell of any kind (text, Decimal or int); nothing for a blank."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return text_xml(ref, value, attr, styles)
+    return f'<c r="{ref}"{attr}><v>{value!s}</v></c>'
 
 
 def rows_xml(columns: tuple[Col, ...], chunk: list[list[Any]], first_row: int, styles: Styles) -> str:
@@ -252,32 +321,50 @@ def rows_xml(columns: tuple[Col, ...], chunk: list[list[Any]], first_row: int, s
             rendered.append([f'<c r="{ref}{r}"{s}><v>{v!s}</v></c>' if v is not None else ""
                              for r, v, s in zip(numbers, values, attrs, strict=True)])
             continue
-        style = styles.status_attr if col.kind == "status" else {}
-        fixed = styles.kind_attr.get(col.kind, "")
-        rendered.append([
-            f'<c r="{ref}{r}"{style.get(v, fixed)} t="inlineStr"><is><t xml:space="preserve">{t}</t></is></c>'
-            if t else "" for r, v, t in zip(numbers, values, _escape(values), strict=True)
-        ])
+        style = styles.status_attr if col.kind == "status" else styles.mark_attr if col.mark else None
+        fixed = styles.kind_attr.get(col.kind, styles.indent_attr if after_number(columns, j) else "")
+        joined = "\n".join(filter(None, values))
+        escaped = _escape(values, joined)
+        risky = _RISKY_LINE.search(joined)
+        if style is None and not risky:  # the common case: one style for the whole column
+            rendered.append([f'<c r="{ref}{r}"{fixed} t="inlineStr"><is><t xml:space="preserve">{t}</t></is></c>'
+                             if t else "" for r, t in zip(numbers, escaped, strict=True)])
+            continue
+        cell_attrs = [style.get(v, fixed) for v in values] if style is not None else [fixed] * n
+        if risky:  # text stays exact; a formula-like cell gets the quote-prefix style
+            cell_attrs = [styles.quoted(a) if v and is_risky(v) else a
+                          for v, a in zip(values, cell_attrs, strict=True)]
+        rendered.append([f'<c r="{ref}{r}"{a} t="inlineStr"><is><t xml:space="preserve">{t}</t></is></c>'
+                         if t else "" for r, a, t in zip(numbers, cell_attrs, escaped, strict=True)])
     return "".join(f'<row r="{r}">{"".join(cells)}</row>'
                    for r, *cells in zip(numbers, *rendered, strict=True))
 
 
+def after_number(columns: tuple[Col, ...], j: int) -> bool:
+    """Whether column `j` is text that follows a number column (and is indented)."""
+    return j > 0 and columns[j - 1].kind in NUMBER_CELLS and columns[j].kind not in NUMBER_CELLS
+
+
 def widths(columns: tuple[Col, ...], values: list[list[Any]]) -> list[float]:
-    """Column widths from the header and the first WIDTH_SAMPLE values (money with its
-    currency code)."""
-    has_currency = any(c.field == "currency" for c in columns)
+    """Column widths from the header and the first WIDTH_SAMPLE values (money as its format
+    shows it, with the currency code)."""
+    currency = next((v for c, v in zip(columns, values, strict=True) if c.field == "currency"), None)
     out: list[float] = []
     for col, column in zip(columns, values, strict=True):
         longest = len(col.header) + 3  # room for the filter button
-        for value in column[:WIDTH_SAMPLE]:
+        for i, value in enumerate(column[:WIDTH_SAMPLE]):
             if value is None:
                 continue
             if col.kind == "money":
-                text = f"{value:,.2f}" + (" USD" if col.currency or has_currency else "")
+                code = col.currency or (currency[i] if currency is not None else None) or "USD"
+                text = shown_money(value, code) + " "
+            elif col.kind == "pct":
+                text = f"{value:.2f}%"
             else:
                 text = str(value)
-            longest = max(longest, len(text) + (3 if col.kind == "money" else 2))
-        out.append(min(longest, WIDTH_CAPS.get(col.field, 50)))
+            longest = max(longest, len(text) + 2)
+        indent = 2 if after_number(columns, len(out)) else 0
+        out.append(min(longest + indent, WIDTH_CAPS.get(col.field, 50)))
     return out
 
 

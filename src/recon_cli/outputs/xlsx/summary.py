@@ -1,185 +1,318 @@
-"""The Summary sheet: the run's facts, totals per status and currency, money at risk, the
-legend of status fills, and one row per customer, most money at risk first.
+"""The Summary sheet, what finance reads first.
 
-Money cells carry their currency in the number format (`#,##0.00 "USD"`). The customer
-table comes last so its rows can be streamed like the data sheets' (a million-line run
-has tens of thousands of customers). Used by `workbook.write_xlsx` only.
+From the top: what needs a person; the money figures of PRODUCT.md §3 rule 10 per currency,
+each with its definition beside it; a bar chart of money at risk by customer; the customers
+with something to look at (`customers.py`); then the run's facts, lines and subtotals per
+status and currency, price statuses, findings, notes and the legend of status fills.
+
+Every cell is rendered as row XML (`cells.cell_xml`, `cells.rows_xml`), so text can never
+become a formula and the customer table streams like the data sheets. The rows are built in
+memory first: column widths come from what each cell shows (money with its currency code),
+so no number renders as ###. Text that ends its row may overflow to the right and does not
+widen its column. Used by `workbook.write_xlsx` only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from recon_cli.outputs.xlsx.cells import STATUS_MEANINGS, Col, Styles, rows_xml, splice_rows, texts
-from recon_cli.records import PriceStatus, Status
+from recon_cli.outputs.xlsx.cells import (
+    NONE_TEXT,
+    STATUS_MEANINGS,
+    Styles,
+    cell_xml,
+    rows_xml,
+    shown_money,
+    splice_rows,
+    widths,
+)
+from recon_cli.outputs.xlsx.customers import CHART_ROWS, CustomerTable, add_chart, customer_table
+from recon_cli.records import MONEY_FIGURES, PriceStatus, Status
 
 if TYPE_CHECKING:
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles.cell_style import StyleArray
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+    from recon_cli.models import RunSummary
     from recon_cli.result import ReconResult
 
-MAX_CUSTOMERS = 100_000  # rows of the customer table; the Lines sheet has every line
+TITLE = "recon: invoice reconciliation"
 CUSTOMER_CHUNK = 5_000
-ZERO = Decimal(0)
+MIN_WIDTH = 9
+BOLD_FACTOR = 1.1  # bold characters are a little wider
+# The money figures (RunSummary fields) in the order a finance team reads them; `always`: shown as
+# 0.00 in a currency that has none. Labels and definitions are records.MONEY_FIGURES, the words the
+# README uses too, else OWN_FIGURES for the figures it does not define.
+FIGURES: tuple[tuple[str, bool], ...] = (
+    ("unbilled_cost", True), ("under_billed", True), ("below_cost_loss", True), ("money_at_risk", True),
+    ("over_billed", True), ("unclaimed_credit", True), ("to_bill", True), ("to_bill_forgotten", True),
+    ("usage_cost", False), ("usage_to_bill", False), ("missing_value", False), ("missing_cost", False),
+)
+OWN_FIGURES: dict[str, tuple[str, str]] = {
+    "usage_cost": ("Usage cost", "Usage on the invoices of subscriptions with a markup_percent, at the "
+                   "provider's cost."),
+    "missing_value": ("Missing, expected price", "Subscriptions due this period and absent from the invoices: "
+                      "seats × unit price."),
+    "missing_cost": ("Missing, expected cost", "The same subscriptions at their expected cost: "
+                     "seats × unit cost."),
+}
+# The period's margin (RunSummary.margin[currency][key]) and the seat margin a year.
+MARGIN_ROWS = (
+    ("revenue", "Selling value this period",
+     "Matched seat subscriptions: subscription seats × unit price for the provider's charge."),
+    ("cost", "Provider cost this period", "The invoices' subtotals of those subscriptions."),
+    ("margin", "Margin this period", MONEY_FIGURES["margin"][1]),
+    ("margin_pct", "Margin % this period", "Margin ÷ selling value."),
+)
+YEAR_ROWS = (
+    ("annual_revenue", "Seat sales a year",
+     "Seat subscriptions with a unit price and a provider cost, each once: unit price × seats for a year."),
+    ("margin_pct", "Seat margin % a year", "The margin on those sales, weighted by sales."),
+)
 
 
-def customer_table(columns: dict[str, list[Any]]) -> tuple[tuple[Col, ...], list[list[Any]]]:
-    """One row per customer (name and id): lines, subtotal per currency, lines needing a
-    person, money at risk per currency, the id; most money at risk first.
-
-    Args:
-        columns: the Lines sheet's cell values by field (customer_name, customer_id,
-            currency, status, subtotal, money_at_risk), one entry per line.
-
-    Returns:
-        The table's columns and its values column by column. Customers are ordered by money
-        at risk (currency by currency, the currency with most at risk first), then lines
-        needing a person, then subtotal, then name.
-    """
-    groups: dict[tuple[Any, Any], list[Any]] = {}
-    for name, cid, currency, needs, subtotal, risk in zip(
-            columns["customer_name"], columns["customer_id"], columns["currency"], columns["needs_person"],
-            columns["subtotal"], columns["money_at_risk"], strict=True):
-        group = groups.get((name, cid))
-        if group is None:
-            group = groups[(name, cid)] = [0, 0, {}, {}]
-        group[0] += 1
-        if needs:
-            group[1] += 1
-        code = currency or ""
-        if subtotal is not None:
-            group[2][code] = group[2].get(code, ZERO) + subtotal
-        if risk is not None:
-            group[3][code] = group[3].get(code, ZERO) + risk
-    currencies = sorted({code for g in groups.values() for code in (*g[2], *g[3])})
-    at_risk = {c: sum((g[3].get(c, ZERO) for g in groups.values()), ZERO) for c in currencies}
-    by_risk = sorted(currencies, key=lambda c: at_risk[c], reverse=True)
-    ordered = sorted(groups.items(), key=lambda item: (
-        tuple(-item[1][3].get(c, ZERO) for c in by_risk), -item[1][1],
-        tuple(-item[1][2].get(c, ZERO) for c in by_risk), item[0][0] or "", item[0][1] or ""))
-    table = (
-        [Col("customer_name", "Customer"), Col("lines", "Lines", "number")]
-        + [Col(f"subtotal {c}", f"Subtotal {c}".strip(), "money", c) for c in currencies]
-        + [Col("needs", "Needs a person", "number")]
-        + [Col(f"at risk {c}", f"At risk {c}".strip(), "money", c) for c in currencies]
-        + [Col("customer_id", "Customer ID")]
-    )
-    values: list[list[Any]] = [[key[0] or "(no customer name)" for key, _ in ordered],
-                               [g[0] for _, g in ordered]]
-    values += [[g[2].get(c) for _, g in ordered] for c in currencies]
-    values.append([g[1] for _, g in ordered])
-    values += [[g[3].get(c, ZERO) if c in g[2] or c in g[3] else None for _, g in ordered] for c in currencies]
-    values.append([key[1] for key, _ in ordered])
-    return tuple(table), values
+@dataclass(frozen=True)
+class _Cell:
+    value: Any
+    style: StyleArray | None = None
+    shown: str = ""  # the text the cell shows, for its width
+    bold: bool = False
 
 
-class _Sheet:
-    """A write-only sheet that counts the rows appended to it."""
+class _Grid:
+    """Summary rows held in memory from `first` on, until the column widths are known."""
 
-    def __init__(self, ws: WriteOnlyWorksheet) -> None:
-        self.ws, self.rows = ws, 0
+    def __init__(self, styles: Styles, first: int) -> None:
+        self.styles, self.first = styles, first
+        self.rows: list[list[_Cell | None]] = []
 
-    def append(self, *cells: Any) -> None:
-        self.ws.append(list(cells))
-        self.rows += 1
+    @property
+    def next_row(self) -> int:
+        return self.first + len(self.rows)
+
+    def add(self, *cells: _Cell | str | None) -> int:
+        """Append a row (plain strings become text cells); returns its row number."""
+        self.rows.append([_Cell(c, shown=c) if isinstance(c, str) else c for c in cells])
+        return self.next_row - 1
+
+    def blank(self, count: int = 1) -> None:
+        self.rows.extend([] for _ in range(count))
+
+    def widths(self, out: dict[int, float]) -> None:
+        """Widen `out` (column -> width) to what each cell shows; text ending its row overflows."""
+        for row in self.rows:
+            last = max((j for j, c in enumerate(row) if c is not None and c.value is not None), default=-1)
+            for j, cell in enumerate(row):
+                if cell is None or cell.value is None or (j == last and isinstance(cell.value, str)):
+                    continue
+                width = len(cell.shown) * (BOLD_FACTOR if cell.bold else 1) + 2
+                out[j] = max(out.get(j, MIN_WIDTH), width)
+
+    def xml(self) -> Iterator[str]:
+        attr = self.styles.attr
+        for r, row in enumerate(self.rows, start=self.first):
+            cells = "".join(cell_xml(f"{get_column_letter(j + 1)}{r}", c.value, attr(c.style), self.styles)
+                            for j, c in enumerate(row) if c is not None)
+            if cells:  # a blank row is simply left out
+                yield f'<row r="{r}">{cells}</row>'
+
+
+class _Cells:
+    """Makers of the Summary's cells, with their styles and shown text."""
+
+    def __init__(self, styles: Styles) -> None:
+        self.styles = styles
+
+    def bold(self, text: str) -> _Cell:
+        return _Cell(text, self.styles.bold, text, bold=True)
+
+    def legend(self, text: str, bold: bool = False) -> _Cell:
+        return _Cell(text, self.styles.indent_bold if bold else self.styles.indent, text, bold)
+
+    def dim(self, text: str) -> _Cell:
+        return _Cell(text, self.styles.dim, text)
+
+    def headers(self, *texts: str, numbers: bool = True) -> list[_Cell | None]:
+        """A small table's header: a label, then the headers of number columns (right-aligned)."""
+        right = self.styles.header_right if numbers else self.styles.header
+        return [_Cell(t, self.styles.header if j == 0 else right, t + " ", bold=True) for j, t in enumerate(texts)]
+
+    def money(self, value: Any, currency: str, bold: bool = False) -> _Cell | None:
+        if value is None or value == "":
+            return None
+        amount = Decimal(value)
+        return _Cell(amount, self.styles.money(currency, bold), shown_money(amount, currency) + " ", bold)
+
+    def pct(self, value: Any) -> _Cell | None:
+        if value is None or value == "":
+            return None
+        amount = Decimal(value)
+        return _Cell(amount, self.styles.pct, f"{amount:.2f}%")
+
+    def count(self, value: int, style: StyleArray | None = None) -> _Cell:
+        return _Cell(value, style, f"{value:,}", bold=style is not None)
+
+
+def _currencies(s: RunSummary) -> list[str]:
+    """Every currency with a figure; the invoices' largest first (by its total), then by code."""
+    found = {c for field, _ in FIGURES for c in getattr(s, field)} | set(s.margin) | set(s.subtotal_total)
+    total = {c: abs(Decimal(v)) for c, v in s.subtotal_total.items()}
+    return sorted(found | set(s.annual_revenue), key=lambda c: (-total.get(c, Decimal(0)), c))
+
+
+def _money_rows(grid: _Grid, make: _Cells, s: RunSummary, currencies: list[str]) -> None:
+    """The money figures per currency, each with its definition, then margins."""
+    if not currencies:
+        grid.add(make.bold("Money: nothing at risk, nothing owed, nothing to bill."))
+        return
+    grid.add(*make.headers("Money", *currencies), _Cell("What it means", make.styles.header_indent, bold=True))
+    for field, always in FIGURES:
+        label, meaning = MONEY_FIGURES.get(field) or OWN_FIGURES[field]
+        amounts: dict[str, str] = getattr(s, field)
+        if not always and not any(amounts.values()):
+            continue
+        bold = field == "money_at_risk"
+        cells = [make.money(amounts.get(c, "0.00" if always else None), c, bold) for c in currencies]
+        grid.add(make.bold(label) if bold else label, *cells, make.legend(meaning, bold))
+    if s.margin:
+        for key, label, meaning in MARGIN_ROWS:
+            values = [s.margin[c].get(key) if c in s.margin else None for c in currencies]
+            cells = [make.pct(v) if key == "margin_pct" else make.money(v, c) for v, c in zip(values, currencies,
+                                                                                              strict=True)]
+            grid.add(label, *cells, make.legend(meaning))
+    if s.annual_revenue or s.margin_pct:
+        for field, label, meaning in YEAR_ROWS:
+            by_currency: dict[str, str] = getattr(s, field)
+            cells = [make.pct(by_currency.get(c)) if field == "margin_pct" else make.money(by_currency.get(c), c)
+                     for c in currencies]
+            grid.add(label, *cells, make.legend(meaning))
+
+
+def _facts(grid: _Grid, make: _Cells, s: RunSummary) -> None:
+    grid.add(*make.headers("Run", numbers=False))
+    usage_file = (s.usage_check or {}).get("file")
+    facts: list[tuple[str, Any]] = [
+        ("Period", s.period or ""), ("Invoice numbers", ", ".join(s.invoice_numbers)),
+        ("Invoice files", "; ".join(s.invoice_files or [s.invoice_file])), ("Invoice format", s.invoice_format),
+        ("Subscriptions file", s.subscriptions_file),
+        ("Change log", s.changes_file or "none: no difference could be explained"),
+        *([("Usage file", str(usage_file))] if usage_file else []),
+        ("As of", s.as_of or ""), ("Minimum margin %", s.min_margin or "off"),
+        ("Invoice lines", make.count(s.line_count)), ("Subscriptions", make.count(s.subscription_count)),
+        ("Change-log records", make.count(s.change_count)), ("Run id", s.run_id), ("Created", s.created_at),
+    ]
+    for label, value in facts:
+        grid.add(label, value)
+
+
+def _counts(grid: _Grid, make: _Cells, result: ReconResult, currencies: list[str]) -> None:
+    """Lines and subtotal per status and currency, price statuses, findings."""
+    s = result.summary
+    subtotal_currencies = [c for c in currencies if c in s.subtotal_total or c in s.subtotal_by_status]
+    grid.add(*make.headers("Status", "Lines", *(f"Subtotal {c}" for c in subtotal_currencies)))
+    styles = make.styles
+    for status in Status:
+        count = s.status_counts.get(status, 0)
+        amounts = [make.money(s.subtotal_by_status.get(c, {}).get(status), c) for c in subtotal_currencies]
+        if count or any(amounts):
+            grid.add(_Cell(str(status), styles.status[status], str(status)), make.count(count), *amounts)
+    grid.add(make.bold("Total"), make.count(s.line_count, styles.bold),
+             *(make.money(s.subtotal_total.get(c), c, bold=True) for c in subtotal_currencies))
+    grid.blank()
+    grid.add(*make.headers("Price status", "Lines"))
+    for price in PriceStatus:
+        if s.price_status_counts.get(price):
+            grid.add(str(price), make.count(s.price_status_counts[price]))
+    grid.blank()
+    grid.add(*make.headers("Findings", "Count"))
+    for label, count in (
+            ("Quantity findings (with missing)", s.needs_attention),
+            ("Price findings", s.price_findings), ("Provider arithmetic off", s.arithmetic_findings),
+            ("Missing subscriptions", s.missing_count),
+            ("Not checked (other currency)", s.not_checked_other_currency),
+            ("Rejected rows", s.reject_count), ("Warnings", len(result.warnings))):
+        grid.add(label, make.count(count))
+
+
+def _closing(grid: _Grid, make: _Cells, notes: list[str]) -> None:
+    """Notes, then the legend of status fills."""
+    if notes:
+        grid.add(make.bold("Notes"))
+        for note in notes:
+            grid.add(note)
+        grid.blank()
+    grid.add(*make.headers("Legend", "Meaning", numbers=False))
+    for status in Status:
+        grid.add(_Cell(str(status), make.styles.status[status], str(status)), STATUS_MEANINGS[status])
 
 
 def write_summary(ws: WriteOnlyWorksheet, styles: Styles, result: ReconResult, notes: list[str],
                   lines: dict[str, list[Any]]) -> None:
     """Fill and close the Summary sheet.
 
-    Key facts, counts and amounts per status and currency, the money lines, the counts
-    that need a person, `notes`, the fills legend, then the customer table built from the
-    Lines sheet's values (`lines`, by field).
+    Args:
+        notes: the workbook's own notes (continuation sheets, caps), after the run's notes.
+        lines: the Lines sheet's cell values by field, for the customer table.
     """
     s = result.summary
-    currencies = sorted(set(s.subtotal_total) | set(s.subtotal_by_status) | set(s.unbilled_cost)
-                        | set(s.money_at_risk) | set(s.missing_value))
-    columns, values = customer_table(lines)
-    shown = min(len(values[0]), MAX_CUSTOMERS)
-    if shown < len(values[0]):
-        notes = [*notes, f"Customers: the {shown:,} with most money at risk of {len(values[0]):,}; "
-                         "filter the Lines sheet by Customer for the others."]
-    names = [len(str(v)) for v in values[0][:1_000]]
-    widths = [min(45, max([34, *names]) + 2), 12, *[18] * (len(columns) - 3), 40]
-    for j, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = width
-    # Printed or exported to PDF: landscape, as wide as one page.
+    make = _Cells(styles)
+    table = customer_table(lines, result.margin)
+    currencies = _currencies(s)
+    if table.with_something > table.listed:
+        notes = [*notes, f"Customers: the {table.listed:,} with most money at risk of the {table.with_something:,} "
+                         "with something to look at; the others are summed. The Margin sheet has every customer."]
+    head = _Grid(styles, first=2)  # row 1 is the title, written by openpyxl
+    subtitle = [f"Period {s.period or '?'}", "invoice" + ("s " if len(s.invoice_numbers) > 1 else " ")
+                + (", ".join(s.invoice_numbers) or s.invoice_file), f"as of {(s.as_of or '?')[:10]}"]
+    head.add(make.dim(" · ".join(subtitle)))
+    head.add(make.bold(s.needs_person_text()))
+    head.blank()
+    _money_rows(head, make, s, currencies)
+    head.blank()
+    chart_row = head.next_row
+    head.blank(CHART_ROWS if table.at_risk_rows() else 0)
+    head.add(make.bold("Customers to look at, most money at risk first"))
+    header_row = head.add(*(_Cell(c.header, styles.header_style(table.columns, j), c.header + "   ", bold=True)
+                            for j, c in enumerate(table.columns)))
+    if not table.rows:
+        head.add(make.dim(NONE_TEXT))
+    tail = _Grid(styles, first=max(head.next_row - 1, header_row + table.rows) + 2)
+    _facts(tail, make, s)
+    tail.blank()
+    _counts(tail, make, result, currencies)
+    tail.blank()
+    _closing(tail, make, [*s.notes, *notes])
+
+    fitted: dict[int, float] = dict(enumerate(widths(table.columns, table.data)))
+    head.widths(fitted)
+    tail.widths(fitted)
+    for j in sorted(fitted):
+        ws.column_dimensions[get_column_letter(j + 1)].width = round(fitted[j], 1)
+    # Printed or exported to PDF: landscape, the customer table as wide as one page (the prose
+    # that overflows further right is cut at its edge).
+    last_column = max(len(table.columns), *(len(row) for grid in (head, tail) for row in grid.rows))
+    ws.print_area = f"A1:{get_column_letter(last_column)}{tail.next_row - 1}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    sheet = _Sheet(ws)
-
-    def bold(text: str) -> WriteOnlyCell:
-        return styles.cell(ws, text, styles.bold)
-
-    def money(value: str | None, currency: str, bold: bool = False) -> WriteOnlyCell | None:
-        return styles.cell(ws, Decimal(value), styles.money(currency, bold)) if value else None
-
-    sheet.append(styles.cell(ws, "recon: invoice reconciliation", styles.title))
-    facts = [
-        ("Period", s.period or ""), ("Invoice numbers", ", ".join(s.invoice_numbers)),
-        ("Run id", s.run_id), ("Created", s.created_at), ("Invoice file", s.invoice_file),
-        ("Invoice format", s.invoice_format), ("Subscriptions file", s.subscriptions_file),
-        ("Change log", s.changes_file or "none: no difference could be explained"),
-        ("As of", s.as_of or ""), ("Minimum margin %", s.min_margin or "off"),
-    ]
-    for label, value in facts:
-        sheet.append(label, *texts([value]))
-    sheet.append()
-    sheet.append(*_header(ws, styles, ["Status", "Lines", *(f"Subtotal {c}" for c in currencies)]))
-    for status in Status:
-        count = s.status_counts.get(status, 0)
-        amounts = [money(s.subtotal_by_status.get(c, {}).get(status), c) for c in currencies]
-        if count or any(amounts):
-            sheet.append(styles.cell(ws, str(status), styles.status[status]), count, *amounts)
-    sheet.append(bold("Total"), styles.cell(ws, s.line_count, styles.bold),
-                 *(money(s.subtotal_total.get(c), c, bold=True) for c in currencies))
-    sheet.append()
-    sheet.append(*_header(ws, styles, ["Price status", "Lines"]))
-    for price in PriceStatus:
-        if s.price_status_counts.get(price):
-            sheet.append(str(price), s.price_status_counts[price])
-    sheet.append()
-    sheet.append(*_header(ws, styles, ["Amounts", *currencies]))
-    for label, by_currency in (("Unbilled cost (unmatched)", s.unbilled_cost), ("Money at risk", s.money_at_risk),
-                               ("Missing subscriptions value", s.missing_value),
-                               ("Seat sales per year (priced subscriptions)", s.annual_revenue)):
-        sheet.append(label, *(money(by_currency.get(c), c) for c in currencies))
-    if s.margin_pct:
-        sheet.append("Seat margin % (weighted by sales)", *(
-            Decimal(s.margin_pct[c]) if c in s.margin_pct else None for c in currencies))
-    sheet.append()
-    for label, count in (("Needing a person (lines and missing subscriptions)", s.needs_person),
-                         ("Missing subscriptions", s.missing_count), ("Rejected rows", s.reject_count)):
-        sheet.append(label, count)
-    if notes:
-        sheet.append()
-        sheet.append(bold("Notes"))
-        for note in notes:
-            sheet.append(*texts([note]))
-    sheet.append()
-    sheet.append(*_header(ws, styles, ["Legend", "Meaning"], numbers=False))
-    for status in Status:
-        sheet.append(styles.cell(ws, str(status), styles.status[status]), STATUS_MEANINGS[status])
-    sheet.append()
-    sheet.append(bold("Customers, most money at risk first"))
-    sheet.append(*styles.headers(ws, columns))
-    first = sheet.rows + 1
-    ws.auto_filter.ref = f"A{sheet.rows}:{get_column_letter(len(columns))}{sheet.rows + shown}"
+    if table.rows:
+        ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(table.columns))}{header_row + table.rows}"
+    add_chart(ws, table, header_row, f"A{chart_row}")
+    ws.append([styles.cell(ws, TITLE, styles.title)])
     ws.close()
-    splice_rows(ws, (rows_xml(columns, [c[i:min(shown, i + CUSTOMER_CHUNK)] for c in values],
-                              first + i, styles) for i in range(0, shown, CUSTOMER_CHUNK)))
+    splice_rows(ws, _rows(head, tail, table, header_row + 1, styles))
 
 
-def _header(ws: WriteOnlyWorksheet, styles: Styles, headers: list[str], numbers: bool = True
-            ) -> list[WriteOnlyCell]:
-    """A small table's header: a label, then the headers of number columns (right-aligned)."""
-    right: StyleArray = styles.header_right if numbers else styles.header
-    return [styles.cell(ws, text, styles.header if j == 0 else right) for j, text in enumerate(headers)]
+def _rows(head: _Grid, tail: _Grid, table: CustomerTable, first: int, styles: Styles) -> Iterator[str]:
+    """The Summary's rows in order: the head, the customer table in chunks, the tail."""
+    yield from head.xml()
+    for i in range(0, table.rows, CUSTOMER_CHUNK):
+        yield rows_xml(table.columns, [c[i:i + CUSTOMER_CHUNK] for c in table.data], first + i, styles)
+    yield from tail.xml()
+

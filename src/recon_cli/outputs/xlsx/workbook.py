@@ -1,20 +1,23 @@
-"""The finance workbook: Summary, Exceptions, Lines, Missing, Evidence, Rejects.
+"""The finance workbook: Summary, Exceptions, Lines, Missing, To bill, Margin, Usage,
+Evidence, Rejects.
 
-A write-only openpyxl workbook: openpyxl writes the workbook, styles, summary, headers,
-notes and links, and the data rows are streamed into its sheets as ready XML
-(`cells.rows_xml`; openpyxl's per-cell writer is too slow for 100,000 lines). Text
-goes through `safe_text`, so no cell can ever run a formula; money is written as the
-Decimal's own digits with the money format of its currency, never through float; one fill
-marks each status; each Exceptions row links to its line on the Lines sheet (a hyperlink
-with a location inside the workbook, not a formula). openpyxl is imported at the top:
-only writing a workbook imports this module.
+A write-only openpyxl workbook: openpyxl writes the workbook, styles, headers, notes, links
+and the Summary's chart, and the rows are streamed into its sheets as ready XML
+(`cells.rows_xml`; openpyxl's per-cell writer is too slow for 100,000 lines). Text is
+written exactly, as inline strings that Excel never evaluates, and text that starts like a
+formula gets a quote-prefix style, so no cell can ever run a formula and none shows a stray
+apostrophe; money is written as the Decimal's own digits with the money format of its
+currency, never through float; one fill marks each status; each Exceptions row links to its
+line on the Lines sheet (a hyperlink with a location inside the workbook, not a formula).
+openpyxl is imported at the top: only writing a workbook imports this module.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
-from decimal import Decimal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zipfile import ZIP_DEFLATED, ZipFile
@@ -29,11 +32,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from recon_cli.outputs.files import atomic_path
 from recon_cli.outputs.xlsx.cells import (
-    EVIDENCE_COLUMNS,
-    EXCEPTION_COLUMNS,
-    LINE_COLUMNS,
-    MISSING_COLUMNS,
-    REJECT_COLUMNS,
+    NONE_TEXT,
     Col,
     Styles,
     clean_note,
@@ -44,6 +43,21 @@ from recon_cli.outputs.xlsx.cells import (
     widths,
 )
 from recon_cli.outputs.xlsx.summary import write_summary
+from recon_cli.outputs.xlsx.tables import (
+    EVIDENCE_COLUMNS,
+    EXCEPTION_COLUMNS,
+    LINE_COLUMNS,
+    MARGIN_COLUMNS,
+    MISMATCH_COLUMNS,
+    MISSING_COLUMNS,
+    REJECT_COLUMNS,
+    TO_BILL_COLUMNS,
+    USAGE_CHECK_COLUMNS,
+    USAGE_COLUMNS,
+    exception_order,
+    reject_values,
+    usage_check_rows,
+)
 from recon_cli.records import Status
 
 if TYPE_CHECKING:
@@ -85,12 +99,15 @@ def _note(ws: WriteOnlyWorksheet, row: int, column: int, text: str) -> None:
 
 def _write_table(wb: Workbook, styles: Styles, titles: list[str], columns: tuple[Col, ...],
                  values: list[list[Any]], comments: dict[int, str] | None = None,
-                 links: list[str] | None = None) -> None:
+                 links: list[str] | None = None, freeze: str = "A2",
+                 after: Callable[[int], tuple[Iterator[str], list[float]]] | None = None) -> None:
     """Write one table onto as many sheets as `titles` names: header, freeze, filter, rows.
 
     openpyxl writes each sheet's frame (widths, frozen pane, bold header, filter, notes on
     the status cell from `comments`, and the links of the "link" column to the places in
-    `links`, one per row); the data rows are streamed into it by `rows_xml`.
+    `links`, one per row); the data rows are streamed into it by `rows_xml`. An empty table
+    gets one row saying "none". `after(last_row)` adds rows under the table on the last
+    sheet, with the column widths they need.
     """
     fitted = widths(columns, values)
     status_col = next((j + 1 for j, c in enumerate(columns) if c.kind == "status"), None)
@@ -99,13 +116,24 @@ def _write_table(wb: Workbook, styles: Styles, titles: list[str], columns: tuple
     per_sheet = MAX_SHEET_ROWS - 1
     for part, title in enumerate(titles):
         start, stop = part * per_sheet, min(total, (part + 1) * per_sheet)
+        last_row = max(2, stop - start + 1)
+        rows: Iterator[str] = (rows_xml(columns, [c[i:min(stop, i + XML_CHUNK)] for c in values], i - start + 2,
+                                        styles) for i in range(start, stop, XML_CHUNK))
+        if not total:
+            rows = iter([f'<row r="2"><c r="A2"{styles.none_attr} t="inlineStr"><is><t>{NONE_TEXT}</t></is></c>'
+                         "</row>"])
+        sheet_widths = fitted
+        if after is not None and part == len(titles) - 1:
+            more, more_widths = after(last_row)
+            rows = itertools.chain(rows, more)
+            sheet_widths = [max(pair) for pair in itertools.zip_longest(fitted, more_widths, fillvalue=0)]
         ws = wb.create_sheet(title)
         # Widths and the frozen pane come before the rows in the sheet XML: set them first.
-        for j, width in enumerate(fitted, start=1):
+        for j, width in enumerate(sheet_widths, start=1):
             ws.column_dimensions[get_column_letter(j)].width = width
-        ws.freeze_panes = "A2"
+        ws.freeze_panes = freeze
         ws.append(styles.headers(ws, columns))
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{stop - start + 1}"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last_row}"
         if comments and status_col:
             for index in sorted(i for i in comments if start <= i < stop):
                 _note(ws, index - start + 2, status_col, comments[index])
@@ -114,9 +142,7 @@ def _write_table(wb: Workbook, styles: Styles, titles: list[str], columns: tuple
             ws._hyperlinks.extend(Hyperlink(ref=f"{link_col}{i - start + 2}", location=links[i], tooltip=LINK_TIP)
                                   for i in range(start, stop))
         ws.close()
-        chunks = range(start, stop, XML_CHUNK)
-        splice_rows(ws, (rows_xml(columns, [c[i:min(stop, i + XML_CHUNK)] for c in values], i - start + 2,
-                                  styles) for i in chunks))
+        splice_rows(ws, rows)
 
 
 def _comment_rows(status: list[Any], needs_person: list[Any], explanation: list[Any]) -> dict[int, str]:
@@ -130,24 +156,29 @@ def _comment_rows(status: list[Any], needs_person: list[Any], explanation: list[
 def write_xlsx(result: ReconResult, target: Path) -> None:
     """Write the finance workbook to `target`, atomically.
 
-    Sheets: Summary (with the customer table), Exceptions (lines needing a person, most
-    money at risk first, each linked to its row on Lines), Lines (continued on "Lines (2)"...
-    past Excel's row limit), Missing, Evidence, Rejects.
+    Sheets: Summary (money figures, chart, customers to look at, the run), Exceptions (lines
+    needing a person, most money at risk first, each linked to its row on Lines), Lines
+    (continued on "Lines (2)"... past Excel's row limit), Missing, To bill, Margin, Usage
+    (only when the run re-bills usage or checked a daily-rated usage file), Evidence, Change log
+    mismatch (only when the change log's records do not add up, log_mismatch.py), Rejects
+    (with the warnings). A frame that is empty (an older stored run) makes a sheet saying "none".
     """
     lines = result.lines
     converted = dict(zip((c.field for c in LINE_COLUMNS), frame_columns(lines, LINE_COLUMNS), strict=True))
     status = converted["status"]
-    exceptions = [i for i, flag in enumerate(converted["needs_person"]) if flag]
-    risk = converted["money_at_risk"]
-    exceptions.sort(key=lambda i: risk[i] if risk[i] is not None else Decimal(0), reverse=True)
-
-    titles = {
-        "Exceptions": _sheet_titles("Exceptions", len(exceptions)),
-        "Lines": _sheet_titles("Lines", len(lines)),
-        "Missing": _sheet_titles("Missing", len(result.missing)),
-        "Evidence": _sheet_titles("Evidence", len(result.evidence)),
-        "Rejects": _sheet_titles("Rejects", len(result.rejects)),
-    }
+    exceptions = exception_order(converted)
+    usage = not result.usage_billing.empty or result.summary.usage_check is not None
+    tables = {"Missing": (result.missing, MISSING_COLUMNS), "To bill": (result.to_bill, TO_BILL_COLUMNS),
+              "Margin": (result.margin, MARGIN_COLUMNS),
+              **({"Usage": (result.usage_billing, USAGE_COLUMNS)} if usage else {}),
+              "Evidence": (result.evidence, EVIDENCE_COLUMNS),
+              **({"Change log mismatch": (result.change_log_mismatch, MISMATCH_COLUMNS)}
+                 if not result.change_log_mismatch.empty else {})}
+    values = {name: frame_columns(frame, columns) for name, (frame, columns) in tables.items()}
+    values["Rejects"] = reject_values(result.rejects, result.warnings)
+    titles = {"Exceptions": _sheet_titles("Exceptions", len(exceptions)),
+              "Lines": _sheet_titles("Lines", len(lines)),
+              **{name: _sheet_titles(name, len(v[0])) for name, v in values.items()}}
     comments = _comment_rows(status, converted["needs_person"], converted["explanation"])
     notes = [f"{name} continues on sheets: {', '.join(parts)}."
              for name, parts in titles.items() if len(parts) > 1]
@@ -163,13 +194,19 @@ def write_xlsx(result: ReconResult, target: Path) -> None:
         write_summary(summary_ws, styles, result, notes, converted)
         exception_values = [[converted[c.field][i] for i in exceptions] for c in EXCEPTION_COLUMNS]
         links = [line_location(titles["Lines"], i) for i in exceptions]
-        _write_table(wb, styles, titles["Exceptions"], EXCEPTION_COLUMNS, exception_values, links=links)
+        _write_table(wb, styles, titles["Exceptions"], EXCEPTION_COLUMNS, exception_values, links=links,
+                     freeze="B2")
         _write_table(wb, styles, titles["Lines"], LINE_COLUMNS, [converted[c.field] for c in LINE_COLUMNS],
-                     comments)
-        for name, frame, columns in (("Missing", result.missing, MISSING_COLUMNS),
-                                     ("Evidence", result.evidence, EVIDENCE_COLUMNS),
-                                     ("Rejects", result.rejects, REJECT_COLUMNS)):
-            _write_table(wb, styles, titles[name], columns, frame_columns(frame, columns))
+                     comments, freeze="B2")
+
+        def usage_check(last_row: int) -> tuple[Iterator[str], list[float]]:
+            rows, check_values = usage_check_rows(result.summary, converted, last_row + 1, styles)
+            return rows, widths(USAGE_CHECK_COLUMNS, check_values)
+
+        for name, columns in ((n, t[1]) for n, t in tables.items()):
+            after = usage_check if name == "Usage" and result.summary.usage_check is not None else None
+            _write_table(wb, styles, titles[name], columns, values[name], after=after)
+        _write_table(wb, styles, titles["Rejects"], REJECT_COLUMNS, values["Rejects"])
         with atomic_path(Path(target)) as tmp, ZipFile(tmp, "w", ZIP_DEFLATED, allowZip64=True,
                                                         compresslevel=ZIP_LEVEL) as archive:
             ExcelWriter(wb, archive).save()
