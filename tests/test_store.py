@@ -77,6 +77,7 @@ def test_newer_store(tmp_path: Path) -> None:
     """A store written by a newer recon is refused rather than misread."""
     path = tmp_path / "recon.db"
     newer = sqlite3.connect(path)
+    newer.execute(f"PRAGMA application_id = {store.APPLICATION_ID}")  # a recon store: it carries the mark
     newer.execute(f"PRAGMA user_version = {len(store.MIGRATIONS) + 1}")
     newer.close()
     with pytest.raises(InputError, match="upgrade recon"):

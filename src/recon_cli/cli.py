@@ -54,11 +54,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--fail-on", type=click.Choice([f.value for f in FailOn]), default=FailOn.UNEXPLAINED.value,
               help="What makes the exit code 1 (default: unexplained).")
 @store_option
+@click.option("--no-store", is_flag=True, help="Do not save the run; the store is only read for confirmations.")
 @click.option("--quiet", "-q", is_flag=True, help="No terminal report; errors only.")
 def run(invoices: tuple[Path, ...], subscriptions: Path, changes: Path | None, usage: Path | None, invoice_format: Any,
         date_format: str | None, period: str | None, as_of: datetime | None, min_margin: Decimal | None,
         xlsx_path: Path | None, csv_path: Path | None, json_target: str | None, fail_on: str,
-        store: Path | None, quiet: bool) -> None:
+        store: Path | None, no_store: bool, quiet: bool) -> None:
     """Reconcile the month's INVOICES (provider exports, one per billing currency) against SUBSCRIPTIONS.
 
     An invoice may be a CSV in any encoding or delimiter, an .xlsx copy, or a Graph export
@@ -84,21 +85,23 @@ def run(invoices: tuple[Path, ...], subscriptions: Path, changes: Path | None, u
     live = progress_console.is_terminal and not quiet
     with progress_console.status("reading", spinner="dots") if live else nullcontext() as status:
         outcome = run_month(inputs, Outputs(xlsx=xlsx_path, csv=csv_path, json=json_target),
-                            resolve_store_path(store), lambda step: status.update(step) if status else None)
+                            resolve_store_path(store), lambda step: status.update(step) if status else None,
+                            save=not no_store)
     if not quiet:
         console(stderr=json_target == STDOUT).print(run_report(outcome.result, outcome.saved))
     click.get_current_context().exit(outcome.result.summary.exit_code(FailOn(fail_on)))
 
 
-def _open_existing(store: Path | None) -> Any:
-    """The run store, for commands that read it: no store yet is a clear error, not an empty file."""
-    from recon_cli.errors import RunNotFound
-    from recon_cli.store import open_store, resolve_store_path
+def _open_existing(store: Path | None, writing: bool = False) -> Any:
+    """The run store, for commands that use a stored run: no store yet is a clear error, never an empty
+    file; a command that writes (confirm) is told up front when the store is read-only."""
+    from recon_cli.store import open_store, preflight, resolve_store_path
 
     path = resolve_store_path(store)
-    if not path.exists():
-        raise RunNotFound(f"no runs stored yet in {path}; run `recon run INVOICE SUBSCRIPTIONS` first")
-    return open_store(path)
+    connection = open_store(path, writing=False)
+    if writing:
+        preflight(path, writing=True)
+    return connection
 
 
 @cli.command()
@@ -141,7 +144,7 @@ def confirm(id_: str, note: str, by: str | None, run_id: str | None, store: Path
 
     from recon_cli.store import confirm as confirm_in
 
-    confirmation = confirm_in(_open_existing(store), id_, note, by or getpass.getuser(), run_id)
+    confirmation = confirm_in(_open_existing(store, writing=True), id_, note, by or getpass.getuser(), run_id)
     click.echo(f"Confirmed {confirmation.subscription_id} (provider {confirmation.provider_quantity}, "
                f"subscription {confirmation.subscription_quantity}) in run {confirmation.run_id}.")
 
@@ -159,7 +162,7 @@ def unconfirm(id_: str, run_id: str | None, store: Path | None) -> None:
     """
     from recon_cli.store import unconfirm as unconfirm_in
 
-    click.echo(f"Unconfirmed {unconfirm_in(_open_existing(store), id_, run_id).subscription_id}.")
+    click.echo(f"Unconfirmed {unconfirm_in(_open_existing(store, writing=True), id_, run_id).subscription_id}.")
 
 
 @cli.command()

@@ -90,17 +90,25 @@ def _writing(flag: str, target: Path | str) -> Iterator[None]:
 
 
 def run_month(inputs: RunInputs, outputs: Outputs, store_path: Path,
-              progress: Callable[[str], None] = lambda _message: None) -> Outcome:
+              progress: Callable[[str], None] = lambda _message: None, *, save: bool = True) -> Outcome:
     """Reconcile a month with the store's confirmations, write its outputs, save the run.
 
     Every output path is checked before the work starts. The outputs are written to temporary
     files, the run is saved in one transaction, and only then are the files renamed into place,
     together: an interrupted or failed run leaves no temporary file, no half run, and never a mix
-    of old and new outputs.
+    of old and new outputs. The store is opened (and a read-only or foreign one refused) before the
+    work too; with `save=False` (`--no-store`) it is only read, for the confirmations.
     """
     from recon_cli.outputs.files import Staging
 
     check_outputs(outputs)
+    if not save:
+        result = pipeline.reconcile(inputs, store.stored_confirmations(store_path), run_id=store.new_run_id(),
+                                    progress=progress)
+        with Staging() as staging:
+            written = write_outputs(result, outputs, progress)
+            staging.commit()
+        return Outcome(result, {"store": "not saved (--no-store)", "run": result.summary.run_id, **written})
     connection = store.open_store(store_path)
     try:
         result = pipeline.reconcile(inputs, store.load_confirmations(connection), run_id=store.new_run_id(),

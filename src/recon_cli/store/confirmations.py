@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from recon_cli import confirm as rule
 from recon_cli.errors import InputError, RunNotFound
 from recon_cli.records import Confirmation
 from recon_cli.store.lookup import find
-from recon_cli.store.schema import find_run, load_summary, quoted, rows, save_summary, transaction
+from recon_cli.store.schema import find_run, load_summary, open_store, quoted, rows, save_summary, transaction
 
 _SAVE = (f"INSERT OR REPLACE INTO confirmations ({quoted(Confirmation.model_fields)}) "
          f"VALUES ({', '.join(':' + f for f in Confirmation.model_fields)})")
@@ -24,6 +25,21 @@ def load_confirmations(conn: sqlite3.Connection) -> list[Confirmation]:
     """Every active confirmation, for the pipeline to carry into a new run."""
     found = rows(conn.execute("SELECT * FROM confirmations ORDER BY subscription_id"))
     return [Confirmation.model_validate(row) for row in found]
+
+
+def stored_confirmations(path: Path) -> list[Confirmation]:
+    """The confirmations of the store at `path` for a run that saves nothing (`--no-store`).
+
+    The store is only read: none when there is no store yet, and nothing is created.
+    """
+    try:
+        conn = open_store(path, writing=False)
+    except RunNotFound:
+        return []
+    try:
+        return load_confirmations(conn)
+    finally:
+        conn.close()
 
 
 def _now() -> str:

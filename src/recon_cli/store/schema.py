@@ -33,6 +33,8 @@ from recon_cli.records import (
     Output,
     carried,
 )
+from recon_cli.store import access
+from recon_cli.store.access import APPLICATION_ID
 
 if TYPE_CHECKING:
     from recon_cli.models import RunSummary
@@ -134,33 +136,76 @@ def resolve_store_path(store: Path | None) -> Path:
     return Path(home).expanduser() / "recon.db" if home else Path(".recon") / "recon.db"
 
 
-def open_store(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed) the store and migrate it; InputError if it is not one, or newer."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Autocommit: each write opens its own transaction. A command that finds the store busy (a big
-    # save holds the write lock for seconds) waits for it rather than failing after sqlite's 5 s.
-    conn = sqlite3.connect(path, isolation_level=None, timeout=120)
+def open_store(path: Path, *, writing: bool = True, timeout: float | None = None) -> sqlite3.Connection:
+    """Open the store at `path`, creating and migrating it as needed.
+
+    Args:
+        writing: the command will write (`run`, `confirm`): the store is created if missing, and a store
+            or folder that cannot be written is refused now, before any work. Otherwise (`explain`,
+            `runs`, `export`) nothing is created: no store yet is RunNotFound.
+        timeout: seconds to wait for another recon writing the store (default: access.busy_timeout).
+
+    Raises:
+        InputError: the path cannot hold a store, the store is read-only or busy past the timeout, the
+            file is not a recon store (it is left untouched), or a newer recon wrote it.
+        RunNotFound: not writing, and there is no store yet.
+    """
+    wait = access.busy_timeout(timeout)
+    access.preflight(path, writing)
+    kind = access.inspect(path, wait)  # refuses another program's file before opening it for writing
+    if kind == "new" and not writing:
+        raise RunNotFound(f"no runs stored yet in {path}; run `recon run INVOICE SUBSCRIPTIONS` first")
+    conn = access.connect(path, path, wait)
     try:
-        # Wide rows pack better in 16 KiB pages (a million-line save measured ~15% faster); this
-        # only takes effect while the file is still empty.
-        conn.execute("PRAGMA page_size = 16384")
+        if kind == "new":
+            # Wide rows pack better in 16 KiB pages (a million-line save measured ~15% faster); this
+            # only takes effect while the file is still empty.
+            conn.execute("PRAGMA page_size = 16384")
         conn.execute("PRAGMA synchronous = NORMAL")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        _migrate(conn, path, writing)
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise InputError(f"{path} is not a recon run store ({exc}); pass another --store or move the "
                          "file aside") from exc
-    if version > len(MIGRATIONS):
+    except BaseException:
         conn.close()
+        raise
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection, path: Path, writing: bool) -> None:
+    """Apply the migrations not yet applied, mark the file as a recon store, add catalogue columns."""
+    if _state(conn, path) == (APPLICATION_ID, len(MIGRATIONS), False):
+        return  # up to date: no write lock taken, so reading never waits on another recon's save
+    try:
+        # One IMMEDIATE transaction: two recons creating the same store at once take turns, and the
+        # second finds the work done when it reads the version again under the lock.
+        with transaction(conn):
+            _, version, _ = _state(conn, path)
+            for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+                step(conn)
+                conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            add_catalogue_columns(conn)
+    except access.ReadOnlyStore:
+        # A store made before the mark can still be read where it cannot be written, if nothing else is missing.
+        if writing or _state(conn, path)[1:] != (len(MIGRATIONS), False):
+            raise
+
+
+def _state(conn: sqlite3.Connection, path: Path) -> tuple[int, int, bool]:
+    """(application_id, user_version, whether catalogue columns are missing); InputError if newer than us."""
+    application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
         raise InputError(f"{path}: the run store is at schema version {version}, this recon knows "
                          f"{len(MIGRATIONS)}; upgrade recon or pass another --store")
-    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
-        with transaction(conn):
-            step(conn)
-            conn.execute(f"PRAGMA user_version = {number}")
-    with transaction(conn):
-        add_catalogue_columns(conn)
-    return conn
+    if version < len(MIGRATIONS):
+        return application_id, version, True
+    columns = {table: {row[0] for row in conn.execute("SELECT name FROM pragma_table_info(?)", (table,))}
+               for table in TABLES}
+    missing = any(field.name not in columns[table] for table, fields in TABLES.items() for field in fields)
+    return application_id, version, missing
 
 
 _last_micros = 0
@@ -177,13 +222,20 @@ def new_run_id() -> str:
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    conn.execute("BEGIN")
+    """One write transaction, its lock taken up front.
+
+    IMMEDIATE: a deferred BEGIN reads first and asks for the write lock later, when another writer
+    may hold it; SQLite then fails at once ("database is locked") rather than wait. Taking it up front
+    makes a second recon wait for the first (up to the busy timeout, then a clear InputError).
+    """
+    conn.execute("BEGIN IMMEDIATE")
     try:
         yield
+        conn.execute("COMMIT")  # may wait too: readers finish before the file is written
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 def quoted(fields: Iterable[str]) -> str:
