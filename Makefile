@@ -23,9 +23,13 @@ demo: $(VENV)/.installed
 	@mkdir -p $(DEMO)
 	RECON_HOME=$(DEMO) $(BIN)/recon run sample_data/invoice.csv sample_data/invoice-eur.csv \
 		sample_data/subscriptions.csv --changes sample_data/changes.csv --xlsx $(DEMO)/recon.xlsx \
-		--csv $(DEMO)/recon.csv --json $(DEMO)/recon.json --min-margin 10 --fail-on never
+		--csv $(DEMO)/recon.csv --json $(DEMO)/recon.json --min-margin 10 --as-of 2026-11-09 --fail-on never
 	RECON_HOME=$(DEMO) $(BIN)/recon explain G000123456-3
 	RECON_HOME=$(DEMO) $(BIN)/recon explain G000123456-46
+	RECON_HOME=$(DEMO) $(BIN)/recon run sample_data/2026-11/invoice.csv sample_data/2026-11/invoice-eur.csv \
+		sample_data/2026-11/subscriptions.csv --changes sample_data/2026-11/changes.csv --as-of 2026-12-09 \
+		--xlsx $(DEMO)/recon-november.xlsx --min-margin 10 --fail-on never --quiet
+	RECON_HOME=$(DEMO) $(BIN)/recon diff
 	RECON_HOME=$(DEMO) $(BIN)/recon runs
 
 test: $(VENV)/.installed-dev

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from recon_cli.history import subscription_states
 from recon_cli.models import RunSummary
 from recon_cli.records import EVIDENCE_FIELDS, LINE_FIELDS, MISSING_FIELDS, REJECT_FIELDS
 from recon_cli.result import ReconResult
@@ -76,11 +77,13 @@ def tiny_result() -> ReconResult:
     ]
     lines_frame = pd.DataFrame(lines, columns=list(LINE_FIELDS))
     lines_frame["row"] = lines_frame["row"].astype("int64")
+    lines_frame["open_since"] = ["2026-10" if needs else "" for needs in lines_frame["needs_person"]]
     missing = pd.DataFrame(
         [dict(subscription_id="eeee-5", row=7, customer_id="cust-9", customer_name="Tailspin",
               product="Exchange Online (Plan 1)", quantity=D("8"), billing_frequency="monthly",
               start_date="2025-03-14", unit_price=D("4.80"), unit_cost=D("4.00"), currency="USD",
               expected_cost=D("32.00"), expected_price=D("38.40"), needs_person=True, reason="not_on_invoice",
+              open_since="2026-09",
               explanation="Active monthly subscription with 8 seats is due in 2026-10 "
                           "but has no line on the invoice.")],
         columns=list(MISSING_FIELDS),
@@ -113,4 +116,5 @@ def tiny_result() -> ReconResult:
         has_change_log=True, invoice_files=["invoice.csv"], as_of="2026-11-25T23:59:59",
     )
     return ReconResult(lines=lines_frame, missing=missing, evidence=evidence, rejects=rejects,
-                       summary=summary, invoice_raw=None)
+                       summary=summary, invoice_raw=None,
+                       subscriptions=subscription_states(lines_frame, missing))

@@ -90,7 +90,7 @@ def test_outputs_are_written(tmp_path: Path) -> None:
     (["run", "{invoice}", "{subs}", "--period", "2026-13"], "--period"),
     (["run", "{invoice}", "{subs}", "--min-margin", "ten"], "--min-margin"),
     (["run", "{invoice}", "{subs}", "--invoice-format", "pax8"], "--invoice-format"),
-    (["explain", "G000000001-99"], "no line or subscription"),
+    (["explain", "G000000001-99"], "no line, subscription or customer"),
 ])
 def test_bad_input_or_usage_exits_two(tmp_path: Path, args: list[str], message: str) -> None:
     """Bad input or usage: exit 2 and one clear line on stderr, never a traceback."""

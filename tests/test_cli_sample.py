@@ -3,6 +3,7 @@
 One month is written by `recon sample` into a temporary folder and reconciled once with both of its
 invoices, as of 9 November 2026 (the scheduled change takes effect in 2028) and with --min-margin 10.
 Lines are looked up by customer, so the tests read like the story table of sample_data/README.md.
+The last tests run each month of a three-month sample (written by the library) through `recon run`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from click.testing import CliRunner
 
 from recon_cli.cli import cli
 from recon_cli.errors import ExitCode
+from recon_cli.sample import SamplePlan, generate_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2026-11-09"
@@ -79,6 +81,15 @@ def test_sample_data_is_what_recon_sample_writes(month: Path) -> None:
     """sample_data/ holds exactly the four files `recon sample` writes with its defaults."""
     for name in ("invoice.csv", "invoice-eur.csv", "subscriptions.csv", "changes.csv"):
         assert (ROOT / "sample_data" / name).read_bytes() == (month / name).read_bytes(), name
+
+
+def test_sample_data_november_is_the_second_month(tmp_path: Path) -> None:
+    """sample_data/2026-11/ holds exactly the second month `recon sample --months 2` writes."""
+    code, _, _ = invoke("sample", str(tmp_path / "story"), "--months", "2")
+    assert code == 0
+    for name in ("invoice.csv", "invoice-eur.csv", "subscriptions.csv", "changes.csv"):
+        written = tmp_path / "story" / "2026-11" / name
+        assert (ROOT / "sample_data" / "2026-11" / name).read_bytes() == written.read_bytes(), name
 
 
 def test_exit_code_is_1_by_default_and_0_with_fail_on_never(month: Path, store: Path) -> None:
@@ -238,3 +249,48 @@ def test_price_findings_need_a_person(result: dict[str, Any], customer: str, pri
     """With --min-margin 10 each planted price finding needs a person, though the seats match."""
     (line,) = lines_of(result, customer)
     assert outcome(line) == ("matched", "quantity_equal", price_status, True)
+
+
+# --- several months ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> SamplePlan:
+    return generate_sample(tmp_path_factory.mktemp("months"), lines=60, seed=7, months=3)
+
+
+def test_each_month_through_the_command_line(story: SamplePlan, tmp_path: Path) -> None:
+    """`recon run --json -` on each month of a three-month sample, into one store: the subscriptions that need
+    a person are the plan's, month after month, and the store keeps every run."""
+    store = tmp_path / "recon.db"
+    for month in story.months:
+        folder = month.invoice.parent
+        args = [*run_args(folder)[:-1], month.as_of.isoformat()]
+        code, out, _ = invoke("run", *args, "--json", "-", "--store", str(store))
+        assert code == ExitCode.NEEDS_ATTENTION
+        data = json.loads(out)
+        assert data["summary"]["invoice_numbers"] == list(month.invoice_numbers)
+        people = {(line.get("matched_subscription_id") or line["subscription_id"]).lower()
+                  for line in data["lines"] if line["needs_person"]}
+        people |= {entry["subscription_id"].lower() for entry in data["missing_subscriptions"]}
+        assert people == set(month.exceptions()), month.period
+    code, out, _ = invoke("runs", "--store", str(store))
+    assert code == ExitCode.OK and out.count("\n") >= 3
+
+
+def test_tailspin_story_through_explain(story: SamplePlan, tmp_path: Path) -> None:
+    """The failed removal at Tailspin Toys, open since the first month or fixed in the second, reads so in
+    `recon explain` of its second-month line."""
+    second = story.months[1]
+    case = second.case("explained_failed_provisioning")
+    store = tmp_path / "recon.db"
+    folder = second.invoice.parent
+    code = invoke("run", *run_args(folder)[:-1], second.as_of.isoformat(), "--quiet", "--store", str(store))[0]
+    assert code == ExitCode.NEEDS_ATTENTION
+    (line_id,) = case.line_ids
+    code, text, _ = invoke("explain", line_id, "--store", str(store))
+    assert code == ExitCode.OK
+    if case.expected_status == "explained":  # still open: the failed record is the evidence
+        assert case.evidence[0] in text and "retry" in text
+    else:
+        assert "Provider and subscription both have 8 seats" in text

@@ -234,7 +234,7 @@ def test_runs_on_a_narrow_terminal(tiny_result: ReconResult) -> None:
     console.print(runs_report([run]))
     text = console.file.getvalue()  # type: ignore[attr-defined]
     assert "Created" not in text
-    assert "20261125T020000123456Z-abcd 2026-10" in text
+    assert re.search(r"20261125T020000123456Z-abcd +2026-10 +G000123456 .*30\.00 USD", text)
 
 
 def test_runs_when_none_are_stored() -> None:

@@ -1,13 +1,16 @@
-"""`recon sample`: the generated month is a real pair of NCE exports, and every planted case comes out as planned."""
+"""`recon sample`: the generated month is a real pair of NCE exports, and every planted case comes out as planned.
+
+One month at a time (months=1); tests/test_sample_months.py walks several."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ import pytest
 from builders import NCE_COLUMNS
 from recon_cli.result import ReconResult
 from recon_cli.sample import SamplePlan, generate_sample
+from recon_cli.sample_catalog import add_months, period_offset
 
 CENT = Decimal("0.01")
 # formats/partner-center.md §1.1, in documented order (one list, kept in tests/builders.py).
@@ -274,11 +278,83 @@ def test_every_planted_line_has_its_expectations(small: SamplePlan) -> None:
 
 
 def test_a_hundred_thousand_lines(tmp_path: Path) -> None:
-    """A 100k-line month generates (in about a second; speed itself is measured in bench/)."""
+    """A 100k-line month generates (in about a second; speed itself is measured in bench/), with exactly
+    the lines asked for and about 2% of its subscriptions carrying a planted situation."""
     plan = generate_sample(tmp_path, lines=100_000, seed=1)
     assert plan.line_count == 100_000
     with plan.invoice.open("rb") as handle:
         assert sum(1 for _ in handle) == plan.line_counts[0] + 1
+    planted = len(plan.cases) + len(plan.situations)
+    subscriptions = sum(1 for _ in plan.subscriptions.open("rb")) - 1
+    assert 0.015 * subscriptions < planted < 0.03 * subscriptions
+
+
+# The sha256 of the four files `recon sample` wrote before it learned to write several months: one month
+# is still byte for byte what it was (sample_data/ is (60, 7)).
+BEFORE_MONTHS = {
+    (60, 7): ("fcf8eeb41bceb0ff5fafaf258ee05aca686524208b52395655d72defdc167df4",
+              "56ab86b4998dd4a534ad9083bb494428c5269a70a564adc847d83062aa71a9f4",
+              "e263a1ebbd68ebb148bead69098869b2d0d95449d0fda085a4f9b76e12baee53",
+              "6d65ce1bae1ea2ef0a06f9d6a46ff2fd3c8ee5dc873824cc6103cdc523bbb106"),
+    (300, 1): ("09b4904048d56b3d845e9b90406251a60b1fd4584e5e6a0e0d9bdaffc8ef61ee",
+               "0ec23612ef2ddac3300638a83a35a9ead4846ee1f0a9557ef908048038f0beb5",
+               "806a8f9c3f12228d73ee14533c87e2d4a936ec2a6d7dd27b237d70367e68e0e9",
+               "c3a2cc9a2c018b1463560e05f170a9857571e6472160791f680e36842547ad98"),
+    (2000, 3): ("5809940f887e994b69f3ccfca7053777d90508f0c3613a8e3d9dc78edd670c9f",
+                "f41462a46a1bef0a06baac6ca3085d25ae08b1101a8b70f3cd3dbd414375e2f8",
+                "7e4c1c7d62ade54758ac05cb7e2d3f2f457e4b664362de6d5596acbe0396d06f",
+                "fa5227248f9b7257781e177753fd099d226438dd5863c06805cf8ad0a5e6b051"),
+}
+
+
+@pytest.mark.parametrize(("lines", "seed"), sorted(BEFORE_MONTHS))
+def test_one_month_is_byte_identical_to_before(tmp_path: Path, lines: int, seed: int) -> None:
+    """months=1 at the default period writes the same bytes as before, up to about 2,400 lines (past that,
+    planted situations scale with the size)."""
+    plan = generate_sample(tmp_path, lines=lines, seed=seed, months=1)
+    files = (*plan.invoices, plan.subscriptions, plan.changes)
+    assert [f.name for f in files] == ["invoice.csv", "invoice-eur.csv", "subscriptions.csv", "changes.csv"]
+    assert {f.parent for f in files} == {tmp_path} and plan.readme is None and plan.later == ()
+    assert tuple(hashlib.sha256(f.read_bytes()).hexdigest() for f in files) == BEFORE_MONTHS[lines, seed]
+    assert len(plan.situations) == 0
+
+
+def test_planted_situations_scale_with_size(tmp_path: Path) -> None:
+    """Past the hand-built cases, about 2% of the subscriptions carry a situation: four times the lines,
+    about four times the situations; a small month has none beyond the documented cases."""
+    planted = {}
+    for lines in (1000, 6000, 24000):
+        plan = generate_sample(tmp_path / str(lines), lines=lines, seed=4)
+        planted[lines] = len(plan.cases) + len(plan.situations)
+        subscriptions = sum(1 for _ in plan.subscriptions.open("rb")) - 1
+        assert planted[lines] >= 0.015 * subscriptions
+        assert (len(plan.situations) == 0) == (lines == 1000)
+    assert 3.5 < planted[24000] / planted[6000] < 4.5
+
+
+def test_planted_situations_vary_with_the_seed(tmp_path: Path) -> None:
+    """Two seeds plant different mixes of situations on different subscriptions; one seed, the same."""
+    one, two, again = (generate_sample(tmp_path / d, lines=8000, seed=s) for d, s in
+                       (("one", 1), ("two", 2), ("again", 1)))
+    assert one.situations.counts() != two.situations.counts()
+    assert set(one.situations.ids.tolist()).isdisjoint(two.situations.ids.tolist())
+    assert one.situations == again.situations and len(one.situations.counts()) >= 8
+
+
+def test_period_moves_every_date(tmp_path: Path) -> None:
+    """--period 2027-03 writes the same story five months later: dates move, ids and amounts stay."""
+    october = generate_sample(tmp_path / "a", lines=60, seed=7)
+    march = generate_sample(tmp_path / "b", lines=60, seed=7, period="2027-03")
+    assert march.period == "2027-03" and str(march.as_of) == "2027-04-09"
+    before, after = read_rows(october.invoice), read_rows(march.invoice)
+    assert [r["SubscriptionId"] for r in before] == [r["SubscriptionId"] for r in after]
+    assert {r["ChargeStartDate"] for r in after if r["ChargeType"] == "cycleCharge"} <= {
+        f"3/{day}/2027" for day in range(1, 29)}
+    (scheduled,) = march.case("scheduled_reduction").scheduled
+    change = next(c for c in read_rows(march.changes) if c["change_id"] == scheduled)
+    assert change["effective_date"] == "2028-06-26"
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        generate_sample(tmp_path / "c", period="2027-13")
 
 
 # ---- through the pipeline ---------------------------------------------------------------------------
@@ -295,15 +371,16 @@ class Run:
         return [frame.loc[i].to_dict() for i in ids]
 
 
-RUNS = [(60, 7, None), (60, 7, Decimal(10)), (2000, 3, None), (2000, 11, Decimal(10))]
+RUNS = [(60, 7, None, "2026-10"), (60, 7, Decimal(10), "2026-10"), (2000, 3, None, "2026-10"),
+        (2000, 11, Decimal(10), "2026-10"), (60, 7, Decimal(10), "2027-03"), (5000, 5, Decimal(10), "2026-10")]
 
 
-@pytest.fixture(scope="module", params=RUNS, ids=lambda p: f"lines{p[0]}-seed{p[1]}-margin{p[2]}")
+@pytest.fixture(scope="module", params=RUNS, ids=lambda p: f"lines{p[0]}-seed{p[1]}-margin{p[2]}-{p[3]}")
 def run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Run:
     from recon_cli.pipeline import RunInputs, reconcile
 
-    lines, seed, min_margin = request.param
-    plan = generate_sample(tmp_path_factory.mktemp("run"), lines=lines, seed=seed)
+    lines, seed, min_margin, period = request.param
+    plan = generate_sample(tmp_path_factory.mktemp("run"), lines=lines, seed=seed, period=period)
     result = reconcile(RunInputs(invoices=plan.invoices, subscriptions=plan.subscriptions, changes=plan.changes,
                                  period=None, as_of=datetime.combine(plan.as_of, time.max), min_margin=min_margin))
     return Run(plan, result, min_margin)
@@ -375,7 +452,8 @@ def test_scheduled_record_is_named_never_counted(run: Run) -> None:
     (line,) = run.lines(case.line_ids)
     (change_id,) = case.scheduled
     assert line["evidence"] == [] and line["scheduled"] == [change_id]
-    assert change_id in line["explanation"] and "2028-01-26" in line["explanation"]
+    effective = add_months(date(2028, 1, 26), period_offset(run.plan.period)).isoformat()
+    assert change_id in line["explanation"] and effective in line["explanation"]
     assert Decimal(str(line["quantity_delta"])) == 5
 
 
@@ -404,14 +482,28 @@ def test_missing_subscriptions(run: Run) -> None:
 
 
 def test_bulk_lines_are_all_matched(run: Run) -> None:
-    """Every line after the planted ones matches its subscription by id; bulk seats price ok."""
+    """Every line after the hand-built ones, but the planted situations', matches its subscription by id;
+    bulk seats price ok."""
     bulk = run.result.lines.iloc[run.plan.planted_lines:run.plan.line_counts[0]]
     assert bulk["line_id"].tolist() == run.plan.bulk_line_ids()
-    assert set(bulk["status"]) <= {"matched"}
-    assert set(bulk["match_method"]) <= {"subscription_id"}
-    seats = bulk.loc[bulk["kind"] == "seat"]
-    assert len(seats) == run.plan.bulk_seat_lines
-    assert set(seats["price_status"]) <= {"ok"}
+    assert len(bulk.loc[bulk["kind"] == "seat"]) == run.plan.bulk_seat_lines
+    plain = bulk.loc[~bulk["line_id"].isin(run.plan.situations.line_ids())]
+    assert set(plain["status"]) <= {"matched"}
+    assert set(plain["match_method"]) <= {"subscription_id"}
+    assert set(plain.loc[plain["kind"] == "seat", "price_status"]) <= {"ok"}
+
+
+def test_planted_situations(run: Run) -> None:
+    """Each line of a planted situation in the bulk gets its planned status, reason, price status, evidence,
+    scheduled records and need for a person; each missing one is listed."""
+    expected = run.plan.situations.expected_lines(run.min_margin)
+    assert (len(expected) > 0) == (run.plan.line_count > 2500)
+    for line_id, line in zip(expected, run.lines(list(expected)), strict=True):
+        want = expected[line_id]
+        got = {key: sorted(line[key]) if key in ("evidence", "scheduled") else line[key] for key in want}
+        assert got == want, (line_id, line["explanation"])
+    missing = {str(s).lower() for s in run.result.missing["subscription_id"]}
+    assert run.plan.situations.missing() <= missing
 
 
 def test_status_counts_are_exact(run: Run) -> None:

@@ -39,11 +39,20 @@ def saved(conn: sqlite3.Connection, tiny_result: ReconResult) -> sqlite3.Connect
 
 
 def test_resolve_store_path(tmp_path: Path, recon_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """--store wins, then RECON_HOME, then ./.recon."""
+    """--store wins, then RECON_HOME, then recon.toml's [run] store, then the user's data folder."""
     assert store.resolve_store_path(tmp_path / "x.db") == tmp_path / "x.db"
-    assert store.resolve_store_path(None) == recon_home / "recon.db"
+    assert store.locate_store(None) == store.StoreLocation(recon_home / "recon.db", "RECON_HOME")
     monkeypatch.delenv("RECON_HOME")
-    assert store.resolve_store_path(None) == Path(".recon") / "recon.db"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert store.locate_store(None) == store.StoreLocation(tmp_path / "data" / "recon" / "recon.db", "default")
+    (tmp_path / "recon.toml").write_text('[run]\nstore = "stores/team.db"\n')
+    assert store.locate_store(None) == store.StoreLocation(Path("stores/team.db"), "recon.toml")
+    (tmp_path / "recon.toml").unlink()
+    (tmp_path / ".recon").mkdir()
+    (tmp_path / ".recon" / "recon.db").write_bytes(b"")
+    note = store.locate_store(None).note()
+    assert note is not None and "--store .recon/recon.db" in note
 
 
 def test_migrates_from_empty(conn: sqlite3.Connection) -> None:
@@ -149,7 +158,7 @@ def test_explain_missing_subscription(saved: sqlite3.Connection) -> None:
 
 def test_explain_unknown_id(saved: sqlite3.Connection) -> None:
     """An id that is neither a line nor a subscription is RunNotFound."""
-    with pytest.raises(RunNotFound, match="no line or subscription 'nope'"):
+    with pytest.raises(RunNotFound, match="no line, subscription or customer 'nope'"):
         store.find_explanation(saved, "nope")
 
 

@@ -426,7 +426,8 @@ from click.testing import CliRunner
 from recon_cli.cli import cli
 for args in (["explain", "G000000001-2"], ["runs"], ["confirm", "G000000001-2", "--note", "x"]):
     outcome = CliRunner().invoke(cli, [*args, "--store", sys.argv[1]])
-    print(args[0], outcome.exit_code, outcome.output.splitlines()[0] if outcome.output else "")
+    errors = [line for line in outcome.output.splitlines() if line.startswith("Error")]
+    print(args[0], outcome.exit_code, errors[0] if errors else "")
 """, str(db))
     finally:
         tmp_path.chmod(0o755)

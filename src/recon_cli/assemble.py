@@ -48,6 +48,7 @@ def result_lines(lines: pd.DataFrame, verdicts: Verdicts, prices: LinePrices, mo
         "recomputed_subtotal": arithmetic.recomputed, "recomputed_subtotal_alt": arithmetic.recomputed_alt,
         "provider_arithmetic": arithmetic.flagged,
         "explanation": explanation, "evidence": verdicts.evidence, "scheduled": verdicts.scheduled,
+        "open_since": "",  # history.attach_open_since, once the period is known
     }
     return pd.DataFrame({name: columns[name] for name in LINE_FIELDS}).reset_index(drop=True)
 
@@ -67,6 +68,7 @@ def missing_frame(missing: pd.DataFrame, explanations: pd.Series, default_curren
         "expected_cost": _times(quantity, missing["unit_cost"]),
         "expected_price": _times(quantity, missing["unit_price"]),
         "needs_person": True, "reason": Reason.NOT_ON_INVOICE.value, "explanation": explanations,
+        "open_since": "",
     }
     return pd.DataFrame({name: columns[name] for name in MISSING_FIELDS}).reset_index(drop=True)
 

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from recon_cli import __version__
+from recon_cli.cli_store import confirm, diff, explain, open_existing, runs, unconfirm
 from recon_cli.cli_support import FILE, Parsed, ReconGroup, console, output_options, read_config, store_option
 from recon_cli.options import parse_as_of, parse_percent, parse_period
 from recon_cli.records import FailOn
@@ -55,11 +56,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="What makes the exit code 1 (default: unexplained).")
 @store_option
 @click.option("--no-store", is_flag=True, help="Do not save the run; the store is only read for confirmations.")
+@click.option("--label", help="A name for the run, shown by `recon runs` and `recon diff` (e.g. final).")
 @click.option("--quiet", "-q", is_flag=True, help="No terminal report; errors only.")
 def run(invoices: tuple[Path, ...], subscriptions: Path, changes: Path | None, usage: Path | None, invoice_format: Any,
         date_format: str | None, period: str | None, as_of: datetime | None, min_margin: Decimal | None,
         xlsx_path: Path | None, csv_path: Path | None, json_target: str | None, fail_on: str,
-        store: Path | None, no_store: bool, quiet: bool) -> None:
+        store: Path | None, no_store: bool, label: str | None, quiet: bool) -> None:
     """Reconcile the month's INVOICES (provider exports, one per billing currency) against SUBSCRIPTIONS.
 
     An invoice may be a CSV in any encoding or delimiter, an .xlsx copy, or a Graph export
@@ -86,99 +88,10 @@ def run(invoices: tuple[Path, ...], subscriptions: Path, changes: Path | None, u
     with progress_console.status("reading", spinner="dots") if live else nullcontext() as status:
         outcome = run_month(inputs, Outputs(xlsx=xlsx_path, csv=csv_path, json=json_target),
                             resolve_store_path(store), lambda step: status.update(step) if status else None,
-                            save=not no_store)
+                            save=not no_store, label=label)
     if not quiet:
         console(stderr=json_target == STDOUT).print(run_report(outcome.result, outcome.saved))
     click.get_current_context().exit(outcome.result.summary.exit_code(FailOn(fail_on)))
-
-
-def _open_existing(store: Path | None, writing: bool = False) -> Any:
-    """The run store, for commands that use a stored run: no store yet is a clear error, never an empty
-    file; a command that writes (confirm) is told up front when the store is read-only."""
-    from recon_cli.store import open_store, preflight, resolve_store_path
-
-    path = resolve_store_path(store)
-    connection = open_store(path, writing=False)
-    if writing:
-        preflight(path, writing=True)
-    return connection
-
-
-@cli.command()
-@click.argument("id_")
-@click.option("--run", "run_id", help="Run id (default: the newest run).")
-@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
-@store_option
-def explain(id_: str, run_id: str | None, as_json: bool, store: Path | None) -> None:
-    """Explain one line (line id) or subscription (subscription id) of a stored run.
-
-    \b
-    Example:
-        recon explain G000123456-3
-    """
-    from recon_cli.store import find_explanation
-
-    explanation = find_explanation(_open_existing(store), id_, run_id)
-    if as_json:
-        click.echo(explanation.model_dump_json(indent=2))
-        return
-    from recon_cli.outputs.terminal.explain import explanation_report
-
-    console().print(explanation_report(explanation))
-
-
-@cli.command()
-@click.argument("id_")
-@click.option("--note", required=True, help="Why the difference is acceptable.")
-@click.option("--by", "by", default=None, help="Who confirms (default: your user name).")
-@click.option("--run", "run_id", help="Run id (default: the newest run).")
-@store_option
-def confirm(id_: str, note: str, by: str | None, run_id: str | None, store: Path | None) -> None:
-    """Confirm a difference: its lines become `confirmed` while the subscription shows the same quantities.
-
-    \b
-    Example:
-        recon confirm G000123456-7 --note "credit agreed with the customer" --by ana
-    """
-    import getpass
-
-    from recon_cli.store import confirm as confirm_in
-
-    confirmation = confirm_in(_open_existing(store, writing=True), id_, note, by or getpass.getuser(), run_id)
-    click.echo(f"Confirmed {confirmation.subscription_id} (provider {confirmation.provider_quantity}, "
-               f"subscription {confirmation.subscription_quantity}) in run {confirmation.run_id}.")
-
-
-@cli.command()
-@click.argument("id_")
-@click.option("--run", "run_id", help="Run id (default: the newest run).")
-@store_option
-def unconfirm(id_: str, run_id: str | None, store: Path | None) -> None:
-    """Withdraw a confirmation.
-
-    \b
-    Example:
-        recon unconfirm G000123456-7
-    """
-    from recon_cli.store import unconfirm as unconfirm_in
-
-    click.echo(f"Unconfirmed {unconfirm_in(_open_existing(store, writing=True), id_, run_id).subscription_id}.")
-
-
-@cli.command()
-@click.option("--limit", default=20, show_default=True, help="How many runs to list.")
-@store_option
-def runs(limit: int, store: Path | None) -> None:
-    """List stored runs, newest first, with their counts.
-
-    \b
-    Example:
-        recon runs
-    """
-    from recon_cli.outputs.terminal.listing import runs_report
-    from recon_cli.store import list_runs
-
-    console().print(runs_report(list_runs(_open_existing(store), limit)))
 
 
 @cli.command()
@@ -198,7 +111,7 @@ def export(run_id: str | None, xlsx_path: Path | None, csv_path: Path | None, js
     outputs = Outputs(xlsx=xlsx_path, csv=csv_path, json=json_target)
     if not outputs:
         raise click.UsageError("give at least one of --xlsx, --csv, --json")
-    outcome = export_run(_open_existing(store), run_id, outputs)
+    outcome = export_run(open_existing(store, quiet=json_target == STDOUT), run_id, outputs)
     if json_target != STDOUT:
         click.echo(f"Exported run {outcome.result.summary.run_id}.")
 
@@ -206,23 +119,28 @@ def export(run_id: str | None, xlsx_path: Path | None, csv_path: Path | None, js
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--lines", default=60, show_default=True, type=click.IntRange(20, 5_000_000),
-              help="About how many invoice lines.")
-@click.option("--seed", default=7, show_default=True, help="Random seed: the same seed, the same month.")
-def sample(directory: Path, lines: int, seed: int) -> None:
-    """Write a realistic Partner Center month with planted discrepancies into DIRECTORY.
+              help="About how many invoice lines in the first month.")
+@click.option("--seed", default=7, show_default=True, type=click.IntRange(min=0),
+              help="Random seed: the same seed, the same months.")
+@click.option("--period", default="2026-10", show_default=True, type=click.DateTime(["%Y-%m"]),
+              metavar="YYYY-MM", help="The first month billed; every date of the story moves with it.")
+@click.option("--months", default=1, show_default=True, type=click.IntRange(1, 12),
+              help="Consecutive months of the same reseller; more than one writes DIRECTORY/YYYY-MM/ "
+                   "folders and DIRECTORY/README.md.")
+def sample(directory: Path, lines: int, seed: int, period: datetime, months: int) -> None:
+    """Write realistic Partner Center months with planted discrepancies into DIRECTORY.
 
     \b
     Example:
         recon sample demo --lines 100000
-        recon run demo/invoice.csv demo/subscriptions.csv --changes demo/changes.csv
+        recon run demo/invoice.csv demo/invoice-eur.csv demo/subscriptions.csv --changes demo/changes.csv
+        recon sample story --months 3 --period 2026-10
     """
-    from recon_cli.sample import generate_sample
+    from recon_cli.sample import generate_sample, summary_lines
 
-    plan = generate_sample(directory, lines=lines, seed=seed)
-    click.echo(f"Wrote {plan.line_count} invoice lines for {plan.period} with {len(plan.cases)} planted cases:")
-    for path in (*plan.invoices, plan.subscriptions, plan.changes):
-        click.echo(f"  {path}")
-    click.echo(f"Next: recon run {' '.join(map(str, plan.invoices))} {plan.subscriptions} --changes {plan.changes}")
+    plan = generate_sample(directory, lines=lines, seed=seed, period=f"{period:%Y-%m}", months=months)
+    for line in summary_lines(plan):
+        click.echo(line)
 
 
 @cli.command()
@@ -238,3 +156,7 @@ def formats() -> None:
     from recon_cli.outputs.terminal.listing import formats_report
 
     console().print(formats_report([*invoice_formats().values(), SUBSCRIPTIONS, CHANGE_LOG]))
+
+
+for command in (explain, confirm, unconfirm, runs, diff):
+    cli.add_command(command)

@@ -65,6 +65,8 @@ class RunSummary(BaseModel):
     # Subscriptions due and absent in a currency none of the invoices is in: not checked (rule 7).
     not_checked_other_currency: int = 0
     reject_count: int = 0
+    # A name the user gave the run (`recon run --label final`), shown by `recon runs` and `recon diff`.
+    label: str | None = None
     # Cells of optional columns that could not be read: the row kept, the field left blank (§2).
     warning_count: int = 0
     # What needs a person (§4): quantity findings (lines and missing subscriptions: what

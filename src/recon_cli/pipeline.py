@@ -5,16 +5,17 @@ This module only orchestrates: each stage owns its rules and returns a value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recon_cli import arithmetic, assemble, confirm, explain, exports, match, money, normalize, price, rebill
+from recon_cli import arithmetic, assemble, confirm, explain, exports, history, match, money, normalize, price, rebill
 from recon_cli.frames import concat_rejects
 from recon_cli.invoices import read_invoices
+from recon_cli.periods import previous_period
 from recon_cli.result import ReconResult
 from recon_cli.summary import RunFacts, summarise
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from recon_cli.records import Confirmation
 
 Progress = Callable[[str], None]
+Earlier = Callable[[str], Mapping[str, str]]
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,13 @@ class RunInputs:
 
 
 def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run_id: str = "",
-              progress: Progress | None = None) -> ReconResult:
-    """Reconcile one month's invoices against the subscriptions and their change log (PRODUCT.md §3)."""
+              progress: Progress | None = None, earlier: Earlier | None = None) -> ReconResult:
+    """Reconcile one month's invoices against the subscriptions and their change log (PRODUCT.md §3).
+
+    Args:
+        earlier: given the run's period, the subscriptions that needed a person in the previous
+            month's run, with their `open_since` (the store's `open_exceptions`).
+    """
     step = progress or (lambda _message: None)
     step("loading invoices")
     invoices = read_invoices(inputs.invoices, inputs.invoice_format, inputs.invoice_profile, inputs.date_format)
@@ -76,6 +83,8 @@ def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run
                                                    default_currency)
     missing = assemble.missing_frame(due, explain.missing_texts(due, period or ""), default_currency)
     missing = confirm.confirm_missing(missing, confirmations)
+    result_lines, missing = history.attach_open_since(
+        result_lines, missing, period, earlier(previous_period(period)) if earlier and period else {})
     if not_checked:
         notes.append(explain.not_checked_note(not_checked))
     rejects = concat_rejects([invoices.typed.rejects, subscriptions.rejects,
@@ -111,7 +120,8 @@ def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run
     mismatch = {} if billing_side.mismatch is None else {"change_log_mismatch": billing_side.mismatch}
     return ReconResult(lines=result_lines, missing=missing, evidence=explain.evidence_records(decisions),
                        rejects=rejects, summary=summary, warnings=warnings, invoice_raw=invoices.raw, to_bill=billing,
-                       margin=margin, usage_billing=usage_billing, **mismatch)
+                       margin=margin, usage_billing=usage_billing,
+                       subscriptions=history.subscription_states(result_lines, missing), **mismatch)
 
 
 def assess(lines: pd.DataFrame, decisions: explain.Decisions, min_margin: Decimal | None) -> pd.DataFrame:

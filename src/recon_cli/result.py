@@ -38,6 +38,10 @@ class ReconResult:
             MARGIN_FIELDS, USAGE_BILLING_FIELDS.
         change_log_mismatch: subscriptions whose change-log deltas do not add up to their seats, when the
             log holds the whole history (Work 365's "License Change Log Mismatch"): CHANGE_LOG_MISMATCH_FIELDS.
+        subscriptions: one row per subscription, lines and missing alike (history.py), what `recon diff`
+            and the history in `recon explain` compare across runs: SUBSCRIPTION_STATE_FIELDS.
+        since_last: the exceptions against the previous month's run (DIFF_FIELDS), when the store
+            holds one: the workbook's "Since last month" sheet. Not stored (`recon diff` recomputes it).
     """
 
     lines: pd.DataFrame
@@ -51,6 +55,8 @@ class ReconResult:
     margin: pd.DataFrame = field(default_factory=lambda: _empty("MARGIN_FIELDS"))
     usage_billing: pd.DataFrame = field(default_factory=lambda: _empty("USAGE_BILLING_FIELDS"))
     change_log_mismatch: pd.DataFrame = field(default_factory=lambda: _empty("CHANGE_LOG_MISMATCH_FIELDS"))
+    subscriptions: pd.DataFrame = field(default_factory=lambda: _empty("SUBSCRIPTION_STATE_FIELDS"))
+    since_last: pd.DataFrame | None = None
 
 
 def _empty(fields: str) -> pd.DataFrame:

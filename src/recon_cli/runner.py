@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,7 +90,8 @@ def _writing(flag: str, target: Path | str) -> Iterator[None]:
 
 
 def run_month(inputs: RunInputs, outputs: Outputs, store_path: Path,
-              progress: Callable[[str], None] = lambda _message: None, *, save: bool = True) -> Outcome:
+              progress: Callable[[str], None] = lambda _message: None, *, save: bool = True,
+              label: str | None = None) -> Outcome:
     """Reconcile a month with the store's confirmations, write its outputs, save the run.
 
     Every output path is checked before the work starts. The outputs are written to temporary
@@ -103,16 +104,19 @@ def run_month(inputs: RunInputs, outputs: Outputs, store_path: Path,
 
     check_outputs(outputs)
     if not save:
-        result = pipeline.reconcile(inputs, store.stored_confirmations(store_path), run_id=store.new_run_id(),
-                                    progress=progress)
+        result = _labelled(pipeline.reconcile(inputs, store.stored_confirmations(store_path),
+                                              run_id=store.new_run_id(), progress=progress,
+                                              earlier=lambda period: _stored_exceptions(store_path, period)), label)
         with Staging() as staging:
             written = write_outputs(result, outputs, progress)
             staging.commit()
         return Outcome(result, {"store": "not saved (--no-store)", "run": result.summary.run_id, **written})
     connection = store.open_store(store_path)
     try:
-        result = pipeline.reconcile(inputs, store.load_confirmations(connection), run_id=store.new_run_id(),
-                                    progress=progress)
+        result = _labelled(pipeline.reconcile(
+            inputs, store.load_confirmations(connection), run_id=store.new_run_id(), progress=progress,
+            earlier=lambda period: store.open_exceptions(connection, period)), label)
+        result = with_since_last(connection, result)
         with Staging() as staging:
             written = write_outputs(result, outputs, progress)
             progress("saving the run")
@@ -130,9 +134,53 @@ def export_run(connection: sqlite3.Connection, run_id: str | None, outputs: Outp
     check_outputs(outputs)
     try:
         result = store.load_result(connection, run_id)
+        result = with_since_last(connection, result) if outputs.xlsx is not None else result
     finally:
         connection.close()
     with Staging() as staging:
         written = write_outputs(result, outputs, lambda _message: None)
         staging.commit()
     return Outcome(result, written)
+
+
+def with_since_last(connection: sqlite3.Connection | None, result: ReconResult) -> ReconResult:
+    """The run compared with the newest stored run of the month before (the "Since last month" sheet),
+    with a note counting what is new, resolved and still open; the run as it is when there is none."""
+    from recon_cli import history
+    from recon_cli.periods import previous_period
+
+    period = result.summary.period
+    if connection is None or not period or result.subscriptions.empty:
+        return result
+    states = result.subscriptions
+    needing = set(states.loc[states["needs_person"].astype(bool).to_numpy(), "subscription_key"])
+    before, earlier = store.earlier_states(connection, previous_period(period), needing)
+    if before is None:
+        return result
+    rows = history.since_last(states, earlier, period)
+    counts = rows["change"].value_counts()
+    note = (f"Since last month (run {before['run_id']}, {before['period']}): {counts.get('new', 0)} new, "
+            f"{counts.get('resolved', 0)} resolved, {counts.get('changed', 0) + counts.get('open', 0)} still open "
+            f"({counts.get('changed', 0)} changed); see `recon diff`.")
+    summary = result.summary.model_copy(update={"notes": [*result.summary.notes, note]})
+    return replace(result, since_last=rows, summary=summary)
+
+
+def _labelled(result: ReconResult, label: str | None) -> ReconResult:
+    if not label:
+        return result
+    return replace(result, summary=result.summary.model_copy(update={"label": label}))
+
+
+def _stored_exceptions(store_path: Path, period: str) -> dict[str, str]:
+    """The previous month's open exceptions, for a run that saves nothing: read only, none without a store."""
+    from recon_cli.errors import RunNotFound
+
+    try:
+        connection = store.open_store(store_path, writing=False)
+    except RunNotFound:
+        return {}
+    try:
+        return store.open_exceptions(connection, period)
+    finally:
+        connection.close()

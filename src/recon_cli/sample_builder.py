@@ -1,12 +1,13 @@
-"""The makings of `recon sample`'s planted cases: the catalog, the files' layouts, and a builder
-that writes a case's customer, subscription, invoice lines and change-log records at once.
+"""The makings of `recon sample`'s planted cases: a builder that writes a case's customer,
+subscription, invoice lines and change-log records at once, and what each case must come out as.
 
-Amounts follow formats/partner-center.md §1.2 exactly, in Decimal.
+Amounts follow formats/partner-center.md §1.2 exactly, in Decimal. The builder writes one billing
+month of the story (`month`, 0 = the first) on a calendar moved by `shift` months from October
+2026: `at()` moves a date of the October story, `day()` is a day of the month being billed.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import uuid
@@ -14,98 +15,28 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from recon_cli.formats.nce import NCE_HEADERS, seat_subtotal, usage_subtotal
+from recon_cli.formats.nce import seat_subtotal, usage_subtotal
+from recon_cli.sample_catalog import (
+    ANNUAL_TERM,
+    FIRST_PERIOD,
+    INVOICE_COLUMNS,
+    MPN_ID,
+    PARTNER_ID,
+    PEC,
+    Product,
+    add_months,
+    invoice_numbers,
+    run_as_of,
+)
 
-INVOICE_NUMBER = "G000123456"
-# Partner Center issues one invoice per billing currency: the month's second invoice, in EUR.
-EUR_INVOICE_NUMBER = "G000123457"
-PERIOD = "2026-10"
+INVOICE_NUMBER, EUR_INVOICE_NUMBER = invoice_numbers(0)
+PERIOD = FIRST_PERIOD
 # The day the reseller reconciles October (its invoices arrive 6-8 November): `--as-of 2026-11-09`.
 # Any later day up to 2028 gives the same results; the scheduled record takes effect in 2028.
-RUN_AS_OF = date(2026, 11, 9)
-PARTNER_ID = "6f1c3a52-8d0e-4b7a-9c21-5e4d3b2a1f09"
-MPN_ID = "6034453"
+RUN_AS_OF = run_as_of(0)
 ONE = Decimal(1)
 # The low-margin case sells a 3.00 seat at 3.16.
 LOW_MARGIN_PCT = (Decimal("3.16") - Decimal("3.00")) / Decimal("3.16") * 100
-
-# The invoice's 47 columns, as declared once by the NCE format.
-INVOICE_COLUMNS: tuple[str, ...] = NCE_HEADERS
-SUBSCRIPTION_COLUMNS: tuple[str, ...] = (
-    "subscription_id", "customer_id", "customer_name", "product", "quantity", "unit_price",
-    "unit_cost", "currency", "billing_frequency", "status", "start_date",
-)
-CHANGE_COLUMNS: tuple[str, ...] = (
-    "change_id", "subscription_id", "effective_date", "quantity_delta", "provisioning_status",
-    "initiated_by", "customer_invoice", "status_reason",
-)
-
-ANNUAL_TERM = "One-Year commitment for monthly/yearly billing"
-MONTHLY_TERM = "One-Month commitment for monthly billing"
-PEC = json.dumps(["15.0% Partner earned credit for services managed"], separators=(",", ":"))
-PRICE_NOTES = json.dumps(["Price for given billing period",
-                          "You are getting a price guarantee for your price.", "Price for given term"],
-                         separators=(",", ":"))
-
-
-@dataclass(frozen=True)
-class Product:
-    """A catalog item: seats (price in cents per month on a one-year term) or an Azure meter."""
-
-    product_id: str
-    sku_id: str
-    availability_id: str
-    sku_name: str
-    product_name: str
-    price: int = 0  # seats: USD cents per seat-month, one-year term; meters: USD micro-dollars per unit
-    meter: str = ""
-    unit_type: str = ""
-    unit_term: str = ""  # what TermAndBillingCycle holds on a usage row
-
-
-SEATS: tuple[Product, ...] = (
-    Product("CFQ7TTC0LH18", "0001", "CFQ7TTC0J1FV", "Microsoft 365 Business Basic",
-            "Microsoft 365 Business Basic", 600),
-    Product("CFQ7TTC0LDPB", "0001", "CFQ7TTC0KDGB", "Microsoft 365 Business Standard",
-            "Microsoft 365 Business Standard", 1250),
-    Product("CFQ7TTC0LCHC", "0002", "CFQ7TTC0J7KN", "Microsoft 365 Business Premium",
-            "Microsoft 365 Business Premium", 2200),
-    Product("CFQ7TTC0LF8Q", "0001", "CFQ7TTC0K3QT", "Office 365 E3", "Office 365 E3", 2300),
-    Product("CFQ7TTC0LF8S", "0002", "CFQ7TTC0K4N2", "Office 365 E5", "Office 365 E5", 3800),
-    Product("CFQ7TTC0LH16", "0001", "CFQ7TTC0J3BX", "Exchange Online (Plan 1)",
-            "Exchange Online (Plan 1)", 400),
-    Product("CFQ7TTC0RQ4T", "0001", "CFQ7TTC0RQ4W", "Microsoft Teams Essentials",
-            "Microsoft Teams Essentials", 400),
-    Product("CFQ7TTC0L3PB", "0001", "CFQ7TTC0KBG8", "Power BI Pro", "Power BI Pro", 1400),
-    Product("CFQ7TTC0LFLX", "0002", "CFQ7TTC0K1XC", "Microsoft 365 E3", "Microsoft 365 E3", 3600),
-    Product("CFQ7TTC0LCHX", "0001", "CFQ7TTC0K5CJ", "Microsoft Defender for Business",
-            "Microsoft Defender for Business", 300),
-    Product("CFQ7TTC0HD33", "000P", "CFQ7TTC0K8R1", "Visio Plan 2", "Visio Plan 2", 1500),
-    Product("CFQ7TTC0HDB1", "000P", "CFQ7TTC0KF5M", "Project Plan 3", "Project Plan 3", 3000),
-)
-METERS: tuple[Product, ...] = (
-    Product("DZH318Z0BQ3Q", "0015", "DZH318Z0BP9D", "D2 v3", "Virtual Machines Dv3 Series", 96000,
-            "Virtual Machines Dv3 Series - D2 v3 - US East", "1 Hour", "1 Hour"),
-    Product("DZH318Z0BNVX", "0041", "DZH318Z0B8V7", "Hot LRS", "Blob Storage", 18400,
-            "Blob Storage - Hot LRS Data Stored", "1 GB/Month", "Stored data (GB/month)"),
-    Product("DZH318Z0BNZ5", "0001", "DZH318Z08B80",
-            "Bandwidth Inter-Region - Intra Continent - North America", "Bandwidth Inter-Region", 20000,
-            "Bandwidth - Data Transfer Out (GB) - Zone 1", "1 GB", ""),
-    Product("DZH318Z0BP55", "002R", "DZH318Z0BZ3L", "General Purpose - Compute Gen5 - 2 vCore",
-            "SQL Database Single/Elastic Pool General Purpose - Compute Gen5", 252100,
-            "SQL Database General Purpose - Compute Gen5 - vCore", "1 Hour", ""),
-    Product("DZH318Z0BQ4X", "0008", "DZH318Z0BQ4Z", "Standard SSD E10", "Managed Disks", 9600000,
-            "Managed Disks - Standard SSD E10 - Disks", "1/Month", "1/Month"),
-)
-WINDOWS_SERVER = Product("DG7GMGF0D5RK", "0002", "DG7GMGF0D7VP",
-                         "Windows Server 2022 Standard - 16 Core License Pack",
-                         "Windows Server 2022 Standard - 16 Core License Pack")
-# A free add-on (Microsoft's own doc sample product, price 0).
-FREE_ADDON = Product("CFQ7TTC0LH0R", "0002", "CFQ7TTC0K5RQ", "Microsoft 365 Phone System - Virtual User",
-                     "Microsoft 365 Phone System - Virtual User")
-# An Azure reservation: an Azure product id (DZH318Z0...), bought once for a year, no meter.
-RESERVATION = Product("DZH318Z08M2V", "0059", "DZH318Z08M3B",
-                      "Reserved VM Instance, Standard_D2s_v3, US East, 1 Year", "Virtual Machines Dsv3 Series")
 
 
 @dataclass(frozen=True)
@@ -180,12 +111,6 @@ def mdy(day: date) -> str:
     return f"{day.month}/{day.day}/{day.year}"
 
 
-def add_months(day: date, months: int) -> date:
-    """Same day-of-month, `months` later (days above 28 are not used by the sample)."""
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, day.day)
-
-
 def cycle_end(start: date, frequency: str) -> date:
     """Last day of a charge cycle starting on `start`: + 1 month (or year) − 1 day."""
     return add_months(start, 12 if frequency == "Annual" else 1) - timedelta(days=1)
@@ -196,21 +121,50 @@ def money(value: Decimal) -> str:
 
 
 class CaseBuilder:
-    """Accumulates the rows of the three files; every GUID comes from the seeded `rng`."""
+    """Accumulates the rows of the three files; every GUID comes from the seeded `rng`.
 
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
+    Args:
+        shift: months from October 2026 to the story's first month (`--period`).
+        month: the month being billed, 0 for the first; it names the invoices.
+    """
+
+    def __init__(self, rng: random.Random, shift: int = 0, month: int = 0) -> None:
+        self.rng, self.shift, self.month = rng, shift, month
+        self.usd_invoice, self.eur_invoice = invoice_numbers(month)
         # Invoice number -> its rows; the first is invoice.csv. `bill_in` picks where lines go.
-        self.invoices: dict[str, list[dict[str, str]]] = {INVOICE_NUMBER: [], EUR_INVOICE_NUMBER: []}
-        self.invoice_number, self.currency = INVOICE_NUMBER, "USD"
+        self.invoices: dict[str, list[dict[str, str]]] = {self.usd_invoice: [], self.eur_invoice: []}
+        self.invoice_number, self.currency = self.usd_invoice, "USD"
         self.subscriptions: list[dict[str, str]] = []
         self.changes: list[dict[str, str]] = []
         self.cases: list[PlantedCase] = []
+        self.customers: dict[str, Customer] = {}
 
     @property
     def invoice(self) -> list[dict[str, str]]:
         """The rows of invoice.csv (the USD invoice)."""
-        return self.invoices[INVOICE_NUMBER]
+        return self.invoices[self.usd_invoice]
+
+    @property
+    def first_day(self) -> date:
+        """The first day of the month being billed."""
+        return add_months(date(2026, 10, 1), self.shift + self.month)
+
+    def at(self, year: int, month: int, day: int) -> date:
+        """A date of the October 2026 story, moved to the story's calendar."""
+        return add_months(date(year, month, day), self.shift)
+
+    def day(self, day: int) -> date:
+        """Day `day` of the month being billed."""
+        return add_months(date(2026, 10, day), self.shift + self.month)
+
+    def moved(self, text: str) -> str:
+        """An ISO date (or date-time) or an `INV-YYYY-MM-...` reference of the October story, moved."""
+        if not self.shift or not text:
+            return text
+        if text.startswith("INV-"):
+            moved = add_months(date(int(text[4:8]), int(text[9:11]), 1), self.shift)
+            return f"INV-{moved.year:04d}-{moved.month:02d}{text[11:]}"
+        return add_months(date.fromisoformat(text[:10]), self.shift).isoformat() + text[10:]
 
     def bill_in(self, invoice_number: str, currency: str) -> None:
         """Put the lines that follow on another invoice, billed (and priced) in `currency`."""
@@ -221,7 +175,8 @@ class CaseBuilder:
 
     def customer(self, name: str, country: str = "US") -> Customer:
         slug = re.sub(r"[^a-z0-9]", "", name.lower())[:20]
-        return Customer(self.guid(), name, f"{slug}.onmicrosoft.com", country)
+        found = self.customers[name] = Customer(self.guid(), name, f"{slug}.onmicrosoft.com", country)
+        return found
 
     def subscription(self, customer: Customer, product: str, quantity: int | str, unit_price: str,
                      unit_cost: str, start: date, *, frequency: str = "monthly", status: str = "active",
@@ -237,8 +192,9 @@ class CaseBuilder:
                invoice: str = "", reason: str = "Active") -> str:
         change_id = f"LCL-{1001 + len(self.changes)}"
         self.changes.append(dict(
-            change_id=change_id, subscription_id=sub_id, effective_date=effective, quantity_delta=delta,
-            provisioning_status=provisioning, initiated_by=by, customer_invoice=invoice,
+            change_id=change_id, subscription_id=sub_id, effective_date=self.moved(effective),
+            quantity_delta=delta, provisioning_status=provisioning, initiated_by=by,
+            customer_invoice=self.moved(invoice),
             status_reason=reason))
         return change_id
 
@@ -251,7 +207,7 @@ class CaseBuilder:
             ProductId=product.product_id, SkuId=product.sku_id, AvailabilityId=product.availability_id,
             SkuName=product.sku_name, ProductName=product.product_name, TaxTotal="0", Currency=self.currency,
             PublisherName="Microsoft Corporation", SubscriptionId=sub_id, PricingCurrency=self.currency,
-            PCToBCExchangeRate="1", PCToBCExchangeRateDate="10/1/2026", ProductQualifiers="[]")
+            PCToBCExchangeRate="1", PCToBCExchangeRateDate=mdy(self.first_day), ProductQualifiers="[]")
         row["AlternateId"] = row["OrderId"]
         row.update(values)
         row["Total"] = money(Decimal(row["Subtotal"]) + Decimal(row["TaxTotal"]))
@@ -282,17 +238,18 @@ class CaseBuilder:
             ProductQualifiers=qualifiers, ProductCategory="License"))
 
     def usage(self, customer: Customer, sub_id: str, meter: Product, quantity: str, *, pec: bool) -> str:
-        """An Azure plan meter line for October 2026; with PEC the effective price is 85% of list."""
+        """An Azure plan meter line for the whole month; with PEC the effective price is 85% of list."""
         list_price = Decimal(meter.price) / 1_000_000
         effective = (list_price * Decimal("0.85")).quantize(Decimal("0.000001")) if pec else list_price
         subtotal = usage_subtotal(effective, ONE, Decimal(quantity))
+        first, last = self.first_day, add_months(self.first_day, 1) - timedelta(days=1)
         return self._line(customer, sub_id, meter, dict(
-            OrderDate="10/1/2026", ChargeType="new", UnitPrice=money(list_price.normalize()), Quantity="1",
+            OrderDate=mdy(first), ChargeType="new", UnitPrice=money(list_price.normalize()), Quantity="1",
             Subtotal=money(subtotal), PriceAdjustmentDescription=PEC if pec else "",
-            SubscriptionDescription="Azure plan", ChargeStartDate="10/1/2026", ChargeEndDate="10/31/2026",
+            SubscriptionDescription="Azure plan", ChargeStartDate=mdy(first), ChargeEndDate=mdy(last),
             TermAndBillingCycle=meter.unit_term, EffectiveUnitPrice=money(effective.normalize()),
             UnitType=meter.unit_type, BillableQuantity=quantity, MeterDescription=meter.meter,
-            SubscriptionStartDate="3/14/2025", ProductCategory="Azure"))
+            SubscriptionStartDate=mdy(self.at(2025, 3, 14)), ProductCategory="Azure"))
 
     def one_time(self, customer: Customer, sub_id: str, product: Product, quantity: int, price: str,
                  day: date) -> str:

@@ -1,12 +1,17 @@
-"""The reconciling bulk of `recon sample`: every line matched by construction, built column-wise.
+"""The bulk of `recon sample`: thousands to millions of subscriptions, built and written column-wise.
 
-numpy and pyarrow make a million lines in seconds: one row per subscription and one per invoice
-line, all as arrays, formatted as CSV-ready text in slices. Money is integer cents (or
-micro-dollars for meters), truncated as Partner Center does.
+One row per subscription and one per invoice line, all numpy arrays, formatted as CSV-ready text
+in slices (sample_text.py). `Bulk.__init__` draws the first month exactly as it always has (the
+same seed writes the same bytes); the arrays after the draws are the reseller's state that
+sample_book.py moves from month to month: the provider's seats (`qty`), what the export says
+(`x...`), whether Microsoft bills the subscription, the planted situation it carries, and the
+licence change log. Money is integer cents (or micro-dollars for meters), truncated as Partner
+Center does.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -14,118 +19,111 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from recon_cli.sample_builder import (
+from recon_cli.sample_catalog import (
     ANNUAL_TERM,
+    AUTHORS,
     INVOICE_COLUMNS,
-    INVOICE_NUMBER,
     METERS,
     MONTHLY_TERM,
     MPN_ID,
+    NOUNS,
     PARTNER_ID,
     PEC,
+    PREFIXES,
     PRICE_NOTES,
     SEATS,
+    SUFFIXES,
+    add_months,
+)
+from recon_cli.sample_text import (
+    NO_DATE,
+    cents,
+    chars,
+    dates,
+    day_of,
+    guids,
+    hexes,
+    micro,
+    month_day,
+    month_of,
+    pick,
+    quoted,
+    signed_cents,
+    take,
+    text,
 )
 
 EUR_RATE_E9 = 1_082_945_671  # PCToBCExchangeRate EUR -> USD, in units of 1e-9
 RATE_E9 = 10**9
-NO_DATE = -(10**6)
-EPOCH = date(1970, 1, 1).toordinal()
 OCTOBER = np.datetime64("2026-10", "M")
 # Per seat plan: 0 = one-year term billed monthly, 1 = one-month term, 2 = one-year term billed annually.
 PLAN_TERM, PLAN_FREQUENCY = (ANNUAL_TERM, MONTHLY_TERM, ANNUAL_TERM), ("Monthly", "Monthly", "Annual")
-CHARGE_TYPES = ("cycleCharge", "renew", "new")
+CHARGE_TYPES = ("cycleCharge", "renew", "new", "addQuantity", "removeQuantity")
+CYCLE, RENEW, NEW, ADD, REMOVE = range(5)
+PROVISIONING = ("Provisioned", "Not Applicable", "Awaiting Provisioning", "Failed Provisioning")
+PROVISIONED, NOT_APPLICABLE, AWAITING, FAILED = range(4)
 CATALOG = SEATS + METERS
-METER_MAX_QTY = (2976, 5000, 2000, 1488, 20)  # hours, GB, GB, hours, disks in a month, per meter
-PREFIXES = ("Northwind", "Contoso", "Fabrikam", "Tailspin", "Woodgrove", "Lakeshore", "Summit", "Bluebird",
-            "Granite", "Harbor", "Maple", "Cedar", "Silverline", "Redwood", "Ironbridge", "Riverside",
-            "Pinecrest", "Oakmont", "Highland", "Brightwater", "Evergreen", "Stonegate", "Westfield",
-            "Eastgate", "Lighthouse", "Clearview", "Copperleaf", "Sunrise", "Meridian", "Keystone")
-NOUNS = ("Dental", "Legal", "Logistics", "Accounting", "Engineering", "Health", "Realty", "Marine",
-         "Foods", "Design", "Consulting", "Builders", "Pharmacy", "Veterinary", "Insurance", "Motors",
-         "Analytics", "Media", "Outfitters", "Clinic", "Partners", "Labs", "Freight", "Studios")
-SUFFIXES = ("LLC", "Inc", "Ltd", "Group", "Co", "Associates", "Corp", "PLLC")
-AUTHORS = ("jane.doe@reseller.example", "sam.lee@reseller.example", "mark.ortiz@reseller.example",
-           "billing-sync@reseller.example", "portal (customer)")
+METER_MAX_QTY = np.array((2976, 5000, 2000, 1488, 20))  # hours, GB, GB, hours, disks in a month, per meter
+METER_PRICE = np.array([m.price for m in METERS], dtype=np.int64)
+# The per-subscription arrays that grow when subscriptions are added (grow()).
+PER_SUB = ("azure", "per_sub", "meter0", "customer", "product", "plan", "day", "eur", "rate_e9", "eup", "cost",
+           "price", "notes", "export_start", "term_month", "start_month", "qty", "xqty", "exported", "billed",
+           "xstatus", "xprice", "xcost", "xcurrency", "sit", "sit_since", "sit_change", "pending", "pending_day",
+           "pending_qty", "origin", "scheduled")
+PER_RECORD = ("rec_sub", "rec_day", "rec_time", "rec_has_time", "rec_delta", "rec_plus", "rec_prov", "rec_author",
+              "rec_invoice", "rec_invoice_day")
 
 
+@dataclass
+class MonthLines:
+    """One month's invoice lines of the bulk: the base lines (a seat cycle, or one per Azure meter) in
+    subscription order, then the seat-change pairs (`ev_...`, reversal half first).
 
-def _text(values: np.ndarray) -> pa.Array:
-    return pc.cast(pa.array(values), pa.string())
+    `qty`, `charge`, `start`, `end`, `term_start`, `term_end` are per subscription: its cycle charge.
+    """
 
+    month: int
+    invoice_number: str
+    first_day: int
+    sub: np.ndarray
+    meter: np.ndarray
+    usage_qty: np.ndarray
+    pec: np.ndarray
+    order_hex: np.ndarray
+    qty: np.ndarray
+    charge: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    term_start: np.ndarray
+    term_end: np.ndarray
+    ev_sub: np.ndarray
+    ev_charge: np.ndarray
+    ev_qty: np.ndarray
+    ev_eup: np.ndarray
+    ev_start: np.ndarray
+    ev_end: np.ndarray
+    ev_order_hex: np.ndarray
 
-def _take(table: list[str] | tuple[str, ...], index: np.ndarray) -> pa.Array:
-    return pc.take(pa.array(list(table), pa.string()), pa.array(index))
-
-
-def _quoted(text: str) -> str:
-    """A CSV cell for a value that holds quotes or commas (the JSON arrays)."""
-    return '"' + text.replace('"', '""') + '"' if text else ""
-
-
-def _cents(values: np.ndarray) -> pa.Array:
-    """Non-negative integer cents as "12.34"."""
-    return pc.binary_join_element_wise(_text(values // 100), pc.utf8_lpad(_text(values % 100), 2, "0"), ".")
-
-
-def _micro(values: np.ndarray) -> pa.Array:
-    """Non-negative micro-units as the shortest decimal ("23.200004", "744")."""
-    whole, fraction = _text(values // 10**6), pc.utf8_lpad(_text(values % 10**6), 6, "0")
-    text = pc.binary_join_element_wise(whole, fraction, ".")
-    return pc.utf8_rtrim(pc.utf8_rtrim(text, characters="0"), characters=".")
-
-
-def _dates(days: np.ndarray, iso: bool = False) -> pa.Array:
-    """Days since 1970-01-01 as M/D/YYYY (or YYYY-MM-DD); NO_DATE as an empty cell."""
-    unique, inverse = np.unique(days, return_inverse=True)
-    texts = []
-    for value in unique.tolist():
-        day = date.fromordinal(EPOCH + value) if value != NO_DATE else None
-        texts.append("" if day is None else day.isoformat() if iso else f"{day.month}/{day.day}/{day.year}")
-    return _take(texts, inverse.ravel())
+    def __len__(self) -> int:
+        return len(self.sub) + len(self.ev_sub)
 
 
-def _month_day(months_after_october: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Days since epoch of (October 2026 + n months, day)."""
-    months = (OCTOBER + months_after_october.astype("timedelta64[M]")).astype("datetime64[D]")
-    days: np.ndarray = months.astype(np.int64) + day - 1
-    return days
-
-
-_HEX = np.array([f"{i:02x}".encode() for i in range(256)], dtype="S2")
-_GUID_POSITIONS = [*range(8), *range(9, 13), *range(14, 18), *range(19, 23), *range(24, 36)]
-
-
-def _hex(rng: np.random.Generator, n: int, nbytes: int) -> np.ndarray:
-    """n random lower-case hex strings of 2 x nbytes characters, as a (n, 2*nbytes) uint8 array."""
-    raw = rng.integers(0, 256, size=(n, nbytes), dtype=np.uint8)
-    if nbytes == 16:  # a version-4 GUID
-        raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
-        raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    return np.ascontiguousarray(_HEX[raw]).view(np.uint8).reshape(n, 2 * nbytes)
-
-
-def _chars(chars: np.ndarray) -> pa.Array:
-    width = chars.shape[1]
-    array = pa.array(np.ascontiguousarray(chars).view(f"S{width}").ravel(), pa.binary())
-    if isinstance(array, pa.ChunkedArray):  # pyarrow splits big conversions
-        array = array.combine_chunks()
-    return pc.cast(array, pa.string())
-
-
-def _guids(rng: np.random.Generator, n: int) -> pa.Array:
-    out = np.full((n, 36), ord("-"), dtype=np.uint8)
-    out[:, _GUID_POSITIONS] = _hex(rng, n, 16)
-    return _chars(out)
+def no_events() -> dict[str, np.ndarray]:
+    empty = np.zeros(0, dtype=np.int64)
+    return dict(ev_sub=empty, ev_charge=empty, ev_qty=empty, ev_eup=empty, ev_start=empty, ev_end=empty,
+                ev_order_hex=np.zeros((0, 12), dtype=np.uint8))
 
 
 class Bulk:
-    """The reconciling bulk: one row per subscription, one per invoice line, all numpy columns.
+    """The reconciling bulk and the reseller's evolving state: numpy columns, one row per subscription.
 
-    Seat subscriptions have one line (their October cycle); Azure plans one per meter.
+    Seat subscriptions have one line a month (their cycle); Azure plans one per meter. `first` holds
+    the first month's lines.
     """
 
-    def __init__(self, rng: np.random.Generator, n_lines: int, first_change: int) -> None:
+    def __init__(self, rng: np.random.Generator, n_lines: int, first_change: int, shift: int = 0,
+                 invoice_number: str = "G000123456") -> None:
+        self.base = OCTOBER + np.timedelta64(shift, "M")
         azure = rng.random(n_lines) < 0.08
         per_sub = np.where(azure, rng.integers(1, 6, n_lines), 1)
         ends = np.cumsum(per_sub)
@@ -133,17 +131,17 @@ class Bulk:
         per_sub, self.azure = per_sub[:n].copy(), azure[:n]
         if n:
             per_sub[-1] -= int(ends[n - 1]) - n_lines
-        self.n_subs, self.n_lines, self.first_change = n, n_lines, first_change
-        self.sub_guid = _guids(rng, n)
-        n_customers = max(1, n // 5)
+        self.n_subs, self.per_sub, self.first_change = n, per_sub, first_change
+        self.sub_guid = guids(rng, n)
+        self.n_customers = n_customers = max(1, n // 5)
         self.customer = np.sort(rng.integers(0, n_customers, n))
-        self.customer_guid = _guids(rng, n_customers)
+        self.customer_guid = guids(rng, n_customers)
         words = [rng.integers(0, len(t), n_customers) for t in (PREFIXES, NOUNS, SUFFIXES)]
         self.customer_name = pc.binary_join_element_wise(
-            _take(PREFIXES, words[0]), _take(NOUNS, words[1]), _take(SUFFIXES, words[2]), " ")
+            take(PREFIXES, words[0]), take(NOUNS, words[1]), take(SUFFIXES, words[2]), " ")
         self.customer_domain = pc.binary_join_element_wise(
-            pc.utf8_lower(_take(PREFIXES, words[0])), pc.utf8_lower(_take(NOUNS, words[1])),
-            _text(np.arange(n_customers)), ".onmicrosoft.com", "")
+            pc.utf8_lower(take(PREFIXES, words[0])), pc.utf8_lower(take(NOUNS, words[1])),
+            text(np.arange(n_customers)), ".onmicrosoft.com", "")
         # Seats: product, plan, anniversary day, quantity, prices in integer cents.
         self.product = rng.integers(0, len(SEATS), n)
         self.plan = rng.choice(3, n, p=[0.6, 0.25, 0.15])
@@ -151,7 +149,7 @@ class Bulk:
         self.quantity = np.where(self.azure, 1, np.minimum(rng.geometric(0.07, n), 2500))
         new = rng.random(n) < np.where(self.plan == 0, 0.0, 0.08)
         self.charge_type = np.where(self.plan == 0, 0, np.where(new, 2, 1))
-        usd = self._usd_price()
+        usd = usd_price(self.product, self.plan)
         self.eur = (rng.random(n) < 0.03) & ~self.azure
         self.rate_e9 = np.where(self.eur, EUR_RATE_E9, RATE_E9)
         self.eup = np.where(self.eur, usd * RATE_E9 // EUR_RATE_E9, usd)  # pricing-currency cents
@@ -161,134 +159,234 @@ class Bulk:
         self.has_cost = rng.random(n) >= 0.1
         self.notes = rng.random(n) < 0.25
         # Dates (days since epoch): charge cycle, current term, and the start date the export shows.
-        self.start = _month_day(np.zeros(n, np.int64), self.day)
+        self.start = self._month_day(np.zeros(n, np.int64), self.day)
         term_months = rng.integers(-11, 0, n)  # a one-year term billed monthly began 1..11 months ago
-        self.term_start = np.where(self.plan == 0, _month_day(term_months, self.day), self.start)
-        self.charge_end = _month_day(np.where(self.plan == 2, 12, 1), self.day) - 1
-        self.term_end = np.where(self.plan == 0, _month_day(term_months + 12, self.day) - 1, self.charge_end)
+        self.term_start = np.where(self.plan == 0, self._month_day(term_months, self.day), self.start)
+        self.charge_end = self._month_day(np.where(self.plan == 2, 12, 1), self.day) - 1
+        self.term_end = np.where(self.plan == 0, self._month_day(term_months + 12, self.day) - 1, self.charge_end)
         first_month = np.where(new, 0, np.where(self.plan == 2, rng.integers(1, 4, n) * -12,
                                                 rng.integers(-44, 0, n)))
-        self.export_start = np.where(self.plan == 0, _month_day(term_months - 12 * rng.integers(0, 2, n),
-                                                                self.day), _month_day(first_month, self.day))
-        self.export_start = np.where(self.azure, _month_day(rng.integers(-40, -1, n), self.day),
+        self.export_start = np.where(self.plan == 0, self._month_day(term_months - 12 * rng.integers(0, 2, n),
+                                                                     self.day), self._month_day(first_month, self.day))
+        self.export_start = np.where(self.azure, self._month_day(rng.integers(-40, -1, n), self.day),
                                      self.export_start)
         # Lines: the subscription of each, and for Azure plans a distinct meter per line.
-        self.sub = np.repeat(np.arange(n), per_sub)
+        sub = np.repeat(np.arange(n), per_sub)
         position = np.arange(n_lines) - np.repeat(np.cumsum(per_sub) - per_sub, per_sub)
-        self.usage = self.azure[self.sub]
-        self.meter = (rng.integers(0, len(METERS), n)[self.sub] + position) % len(METERS)
-        self.usage_qty = rng.integers(1000, np.array(METER_MAX_QTY)[self.meter] * 10**6)  # micro-units
-        self.pec = rng.random(n_lines) < 0.7
-        self.order_hex = _hex(rng, n_lines, 6)
+        self.meter0 = rng.integers(0, len(METERS), n)
+        meter = (self.meter0[sub] + position) % len(METERS)
+        usage_qty = rng.integers(1000, METER_MAX_QTY[meter] * 10**6)  # micro-units
+        pec = rng.random(n_lines) < 0.7
+        order_hex = hexes(rng, n_lines, 6)
         self._changes(rng)
+        self.first = MonthLines(0, invoice_number, int(self._month_day(np.zeros(1, np.int64), np.ones(1))[0]),
+                                sub, meter, usage_qty, pec, order_hex, self.quantity, self.charge_type, self.start,
+                                self.charge_end, self.term_start, self.term_end, **no_events())
+        self._state(term_months)
 
-    def _usd_price(self) -> np.ndarray:
-        monthly = np.array([p.price for p in SEATS], dtype=np.int64)[self.product]
-        return np.select([self.plan == 1, self.plan == 2], [monthly * 6 // 5, monthly * 12], monthly)
-
-    def invoice_columns(self, part: slice) -> list[pa.Array | str]:
-        """The 47 invoice columns of lines `part`, as CSV-ready text."""
-        s, usage, meter = self.sub[part], pa.array(self.usage[part]), self.meter[part]
-        is_usage = self.usage[part]
-        code = np.where(is_usage, 3 + meter, self.plan[s])  # seat plan, or 3 + meter
-        cat = np.where(is_usage, len(SEATS) + meter, self.product[s])
-        quantity = self.quantity[s]
-        list_micro = np.array([m.price for m in METERS], dtype=np.int64)[meter]
-        pec = self.pec[part] & is_usage
-        eup_micro = np.where(pec, list_micro * 85 // 100, list_micro)
-        usage_qty = self.usage_qty[part]
-        subtotal = np.where(is_usage, eup_micro * usage_qty // 10**10, self.cost[s] * quantity)
-        start = np.where(is_usage, _month_day(np.zeros(len(s), np.int64), np.ones(len(s), np.int64)),
-                         self.start[s])
-        end = np.where(is_usage, _month_day(np.ones(len(s), np.int64), np.ones(len(s), np.int64)) - 1,
-                       self.charge_end[s])
-        order_id = _chars(self.order_hex[part])
-        subtotal_text = _cents(subtotal)
-        blanks = ("",) * 3
-        values: dict[str, pa.Array | str] = dict(
-            PartnerId=PARTNER_ID, CustomerId=pc.take(self.customer_guid, pa.array(self.customer[s])),
-            CustomerName=pc.take(self.customer_name, pa.array(self.customer[s])),
-            CustomerDomainName=pc.take(self.customer_domain, pa.array(self.customer[s])),
-            CustomerCountry="US", InvoiceNumber=INVOICE_NUMBER, MpnId=MPN_ID, ResellerMpnId="0",
-            OrderId=order_id, OrderDate=_dates(start),
-            ProductId=_take([p.product_id for p in CATALOG], cat),
-            SkuId=_take([p.sku_id for p in CATALOG], cat),
-            AvailabilityId=_take([p.availability_id for p in CATALOG], cat),
-            SkuName=_take([p.sku_name for p in CATALOG], cat),
-            ProductName=_take([p.product_name for p in CATALOG], cat),
-            ChargeType=_take(CHARGE_TYPES, np.where(is_usage, 2, self.charge_type[s])),
-            UnitPrice=pc.if_else(usage, _micro(list_micro), _cents(self.eup[s])),
-            Quantity=pc.if_else(usage, "1", _text(quantity)), Subtotal=subtotal_text, TaxTotal="0",
-            Total=subtotal_text, Currency="USD",
-            PriceAdjustmentDescription=_take(("", _quoted(PEC), _quoted(PRICE_NOTES)),
-                                             np.where(is_usage, pec * 1, self.notes[s] * 2)),
-            PublisherName="Microsoft Corporation", PublisherId="",
-            SubscriptionDescription=_take([p.product_name for p in SEATS] + ["Azure plan"] * len(METERS),
-                                          cat),
-            SubscriptionId=pc.take(self.sub_guid, pa.array(s)), ChargeStartDate=_dates(start),
-            ChargeEndDate=_dates(end),
-            TermAndBillingCycle=_take(PLAN_TERM + tuple(m.unit_term for m in METERS), code),
-            EffectiveUnitPrice=pc.if_else(usage, _micro(eup_micro), _cents(self.eup[s])),
-            UnitType=_take(blanks + tuple(m.unit_type for m in METERS), code), AlternateId=order_id,
-            BillableQuantity=pc.if_else(usage, _micro(usage_qty), _text(quantity)),
-            BillingFrequency=_take(PLAN_FREQUENCY + ("",) * len(METERS), code),
-            PricingCurrency=_take(("USD", "EUR"), self.eur[s] * 1),
-            PCToBCExchangeRate=_take(("1", f"{Decimal(EUR_RATE_E9) / RATE_E9}"), self.eur[s] * 1),
-            PCToBCExchangeRateDate="10/1/2026",
-            MeterDescription=_take(blanks + tuple(m.meter for m in METERS), code),
-            ReservationOrderId="", CreditReasonCode="",
-            SubscriptionStartDate=_dates(np.where(is_usage, self.export_start[s], self.term_start[s])),
-            SubscriptionEndDate=_dates(np.where(is_usage, NO_DATE, self.term_end[s])), ReferenceId="",
-            ProductQualifiers="[]", PromotionId="",
-            ProductCategory=_take(("License", "Azure"), is_usage * 1),
-        )
-        return [values[column] for column in INVOICE_COLUMNS]
-
-    def subscription_columns(self, part: slice) -> list[pa.Array | str]:
-        """The subscription export rows of subscriptions `part`."""
-        azure, customer = self.azure[part], pa.array(self.customer[part])
-        no_price = pa.array(azure)
-        return [
-            self.sub_guid[part], pc.take(self.customer_guid, customer), pc.take(self.customer_name, customer),
-            _take([p.product_name for p in SEATS] + ["Azure plan"],
-                  np.where(azure, len(SEATS), self.product[part])),
-            _text(self.quantity[part]), pc.if_else(no_price, "", _cents(self.price[part])),
-            pc.if_else(pa.array(azure | ~self.has_cost[part]), "", _cents(self.cost[part])), "USD",
-            _take(("monthly", "monthly", "annual"), np.where(azure, 0, self.plan[part])), "active",
-            _dates(self.export_start[part], iso=True),
-        ]
+    def _month_day(self, months: np.ndarray, day: np.ndarray) -> np.ndarray:
+        return month_day(self.base, months, day)
 
     def _changes(self, rng: np.random.Generator) -> None:
         """Old, harmless change-log records: effective March to mid-September, provisioned, invoiced."""
         picked = np.flatnonzero(~self.azure & (self.charge_type != 2) & (rng.random(self.n_subs) < 0.1))
-        self.change_sub = np.repeat(picked, rng.integers(1, 3, len(picked)))
-        k = len(self.change_sub)
-        self.change_day = (date(2026, 3, 1).toordinal() - EPOCH) + rng.integers(0, 200, k)
-        self.change_time = rng.integers(8 * 3600, 19 * 3600, k)
-        self.change_has_time = rng.random(k) < 0.3
-        self.change_delta = rng.choice(np.array([-3, -2, -1, 1, 2, 3, 4]), k)
-        self.change_plus = rng.random(k) < 0.5
-        self.change_na = rng.random(k) < 0.05
-        self.change_author = rng.integers(0, len(AUTHORS), k)
-        self.change_invoice = rng.integers(1, 10_000, k)
+        self.rec_sub = np.repeat(picked, rng.integers(1, 3, len(picked)))
+        k = len(self.rec_sub)
+        self.rec_day = (day_of(add_months(date(2026, 3, 1), self.shift)) + rng.integers(0, 200, k))
+        self.rec_time = rng.integers(8 * 3600, 19 * 3600, k)
+        self.rec_has_time = rng.random(k) < 0.3
+        self.rec_delta = rng.choice(np.array([-3, -2, -1, 1, 2, 3, 4]), k)
+        self.rec_plus = rng.random(k) < 0.5
+        self.rec_prov = np.where(rng.random(k) < 0.05, NOT_APPLICABLE, PROVISIONED)
+        self.rec_author = rng.integers(0, len(AUTHORS), k)
+        self.rec_invoice = rng.integers(1, 10_000, k)
+        self.rec_invoice_day = self.rec_day
 
-    def change_columns(self) -> list[pa.Array | str]:
-        day, seconds = self.change_day, self.change_time
-        clock = [pc.utf8_lpad(_text(v), 2, "0") for v in (seconds // 3600, seconds // 60 % 60, seconds % 60)]
-        iso = _dates(day, iso=True)
-        month = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12 + 1
-        delta = _text(self.change_delta)
+    @property
+    def shift(self) -> int:
+        return int((self.base - OCTOBER).astype(np.int64))
+
+    def _state(self, term_months: np.ndarray) -> None:
+        """The reseller's state after the first month's draws: everything agrees."""
+        n = self.n_subs
+        self.term_month = np.where(self.plan == 0, term_months, 0)
+        self.start_month = np.zeros(n, np.int64)
+        self.qty, self.xqty = self.quantity.copy(), self.quantity.copy()
+        self.exported, self.billed = np.ones(n, bool), np.ones(n, bool)
+        self.xstatus, self.xcurrency = np.zeros(n, np.int8), np.zeros(n, np.int8)  # active; USD
+        self.xprice = np.where(self.azure, -1, self.price)  # -1: the cell is blank
+        self.xcost = np.where(self.azure | ~self.has_cost, -1, self.cost)
+        # The planted situation (sample_situations.KINDS), the month it began, its change record (number).
+        self.sit, self.sit_since, self.sit_change = np.zeros(n, np.int8), np.zeros(n, np.int64), np.zeros(n, np.int64)
+        # A change the provider reflects next month: 1 = billed as a late pair, 2 = provisioned at the cycle.
+        self.pending, self.pending_day, self.pending_qty = np.zeros(n, np.int8), np.zeros(n, np.int64), \
+            np.zeros(n, np.int64)
+        self.origin = np.zeros(n, bool)  # first billed while unknown to the billing system
+        self.scheduled = np.zeros(n, bool)  # has a change-log record effective after every as-of
+        self.newcomer = np.zeros(self.n_customers, bool)  # per customer: see add_customers
+        self.rec_next = np.zeros(0, np.int64)  # records to provision or invoice next month
+
+    def grow(self, rng: np.random.Generator, count: int, values: dict[str, np.ndarray]) -> np.ndarray:
+        """Append `count` subscriptions (fresh ids); columns not in `values` start at zero. Returns their indices."""
+        first = self.n_subs
+        for name in PER_SUB:
+            current = getattr(self, name)
+            added = values.get(name, np.zeros(count, dtype=current.dtype))
+            setattr(self, name, np.concatenate([current, np.asarray(added).astype(current.dtype)]))
+        self.sub_guid = pa.concat_arrays([self.sub_guid, guids(rng, count)])
+        self.n_subs += count
+        return np.arange(first, first + count)
+
+    def add_customers(self, rng: np.random.Generator, count: int, prefixes: tuple[str, ...],
+                      newcomer: bool = False) -> np.ndarray:
+        """Append `count` customers named from `prefixes` and the usual nouns; returns their indices.
+
+        A newcomer is a customer the billing system has never seen: it gets no other subscription.
+        """
+        first = self.n_customers
+        words = [rng.integers(0, len(t), count) for t in (prefixes, NOUNS, SUFFIXES)]
+        names = pc.binary_join_element_wise(take(prefixes, words[0]), take(NOUNS, words[1]),
+                                            take(SUFFIXES, words[2]), " ")
+        domains = pc.binary_join_element_wise(pc.utf8_lower(take(prefixes, words[0])),
+                                              pc.utf8_lower(take(NOUNS, words[1])),
+                                              text(np.arange(first, first + count)), ".onmicrosoft.com", "")
+        self.customer_guid = pa.concat_arrays([self.customer_guid, guids(rng, count)])
+        self.newcomer = np.concatenate([self.newcomer, np.full(count, newcomer)])
+        self.customer_name = pa.concat_arrays([self.customer_name, names])
+        self.customer_domain = pa.concat_arrays([self.customer_domain, domains])
+        self.n_customers += count
+        return np.arange(first, first + count)
+
+    def add_records(self, values: dict[str, np.ndarray]) -> np.ndarray:
+        """Append change-log records; returns their indices (the change id is LCL-<first_change + index>)."""
+        first = len(self.rec_sub)
+        count = len(values["rec_sub"])
+        for name in PER_RECORD:
+            current = getattr(self, name)
+            added = values.get(name, np.zeros(count, dtype=current.dtype))
+            setattr(self, name, np.concatenate([current, np.asarray(added).astype(current.dtype)]))
+        return np.arange(first, first + count)
+
+    # ---- writing -----------------------------------------------------------------------------------
+
+    def invoice_columns(self, m: MonthLines, part: slice) -> list[pa.Array | str]:
+        """The 47 invoice columns of base lines `part` of month `m`, as CSV-ready text."""
+        s = m.sub[part]
+        is_usage = self.azure[s]
+        first = np.full(len(s), m.first_day)
+        last = month_day(self.base, np.full(len(s), m.month + 1), np.ones(len(s), np.int64)) - 1
+        start = np.where(is_usage, first, m.start[s])
+        return self._columns(m, s, is_usage, m.meter[part], m.usage_qty[part], m.pec[part], m.order_hex[part],
+                             np.where(is_usage, NEW, m.charge[s]), m.qty[s], self.eup[s], start,
+                             np.where(is_usage, last, m.end[s]), start)
+
+    def event_columns(self, m: MonthLines, part: slice) -> list[pa.Array | str]:
+        """The 47 invoice columns of seat-change lines `part` of month `m`."""
+        s = m.ev_sub[part]
+        zero = np.zeros(len(s), np.int64)
+        return self._columns(m, s, zero.astype(bool), zero, zero, zero.astype(bool), m.ev_order_hex[part],
+                             m.ev_charge[part], m.ev_qty[part], m.ev_eup[part], m.ev_start[part], m.ev_end[part],
+                             m.ev_start[part])
+
+    def _columns(self, m: MonthLines, s: np.ndarray, is_usage: np.ndarray, meter: np.ndarray,
+                 usage_qty: np.ndarray, pec: np.ndarray, order_hex: np.ndarray, charge: np.ndarray,
+                 quantity: np.ndarray, eup: np.ndarray, start: np.ndarray, end: np.ndarray,
+                 order: np.ndarray) -> list[pa.Array | str]:
+        usage = pa.array(is_usage)
+        code = np.where(is_usage, 3 + meter, self.plan[s])  # seat plan, or 3 + meter
+        cat = np.where(is_usage, len(SEATS) + meter, self.product[s])
+        list_micro = METER_PRICE[meter]
+        pec = pec & is_usage
+        eup_micro = np.where(pec, list_micro * 85 // 100, list_micro)
+        # ROUNDDOWN(EUP x rate, 2) per seat, toward zero for the reversal halves.
+        seat_cost = np.sign(eup) * (np.abs(eup) * self.rate_e9[s] // RATE_E9)
+        subtotal = np.where(is_usage, eup_micro * usage_qty // 10**10, seat_cost * quantity)
+        order_id = chars(order_hex)
+        subtotal_text = signed_cents(subtotal)
+        blanks = ("",) * 3
+        customer = pa.array(self.customer[s])
+        values: dict[str, pa.Array | str] = dict(
+            PartnerId=PARTNER_ID, CustomerId=pc.take(self.customer_guid, customer),
+            CustomerName=pc.take(self.customer_name, customer),
+            CustomerDomainName=pc.take(self.customer_domain, customer),
+            CustomerCountry="US", InvoiceNumber=m.invoice_number, MpnId=MPN_ID, ResellerMpnId="0",
+            OrderId=order_id, OrderDate=dates(order),
+            ProductId=take([p.product_id for p in CATALOG], cat),
+            SkuId=take([p.sku_id for p in CATALOG], cat),
+            AvailabilityId=take([p.availability_id for p in CATALOG], cat),
+            SkuName=take([p.sku_name for p in CATALOG], cat),
+            ProductName=take([p.product_name for p in CATALOG], cat),
+            ChargeType=take(CHARGE_TYPES, charge),
+            UnitPrice=pc.if_else(usage, micro(list_micro), cents(self.eup[s])),
+            Quantity=pc.if_else(usage, "1", text(quantity)), Subtotal=subtotal_text, TaxTotal="0",
+            Total=subtotal_text, Currency="USD",
+            PriceAdjustmentDescription=take(("", quoted(PEC), quoted(PRICE_NOTES)),
+                                            np.where(is_usage, pec * 1, self.notes[s] * 2)),
+            PublisherName="Microsoft Corporation", PublisherId="",
+            SubscriptionDescription=take([p.product_name for p in SEATS] + ["Azure plan"] * len(METERS), cat),
+            SubscriptionId=pc.take(self.sub_guid, pa.array(s)), ChargeStartDate=dates(start),
+            ChargeEndDate=dates(end),
+            TermAndBillingCycle=take(PLAN_TERM + tuple(m.unit_term for m in METERS), code),
+            EffectiveUnitPrice=pc.if_else(usage, micro(eup_micro), signed_cents(eup)),
+            UnitType=take(blanks + tuple(m.unit_type for m in METERS), code), AlternateId=order_id,
+            BillableQuantity=pc.if_else(usage, micro(usage_qty), text(quantity)),
+            BillingFrequency=take(PLAN_FREQUENCY + ("",) * len(METERS), code),
+            PricingCurrency=take(("USD", "EUR"), self.eur[s] * 1),
+            PCToBCExchangeRate=take(("1", f"{Decimal(EUR_RATE_E9) / RATE_E9}"), self.eur[s] * 1),
+            PCToBCExchangeRateDate=dates(np.array([m.first_day]))[0].as_py(),
+            MeterDescription=take(blanks + tuple(m.meter for m in METERS), code),
+            ReservationOrderId="", CreditReasonCode="",
+            SubscriptionStartDate=dates(np.where(is_usage, self.export_start[s], m.term_start[s])),
+            SubscriptionEndDate=dates(np.where(is_usage, NO_DATE, m.term_end[s])), ReferenceId="",
+            ProductQualifiers="[]", PromotionId="",
+            ProductCategory=take(("License", "Azure"), is_usage * 1),
+        )
+        return [values[column] for column in INVOICE_COLUMNS]
+
+    def subscription_columns(self, part: slice | np.ndarray) -> list[pa.Array | str]:
+        """The subscription export rows of subscriptions `part`."""
+        azure, customer = self.azure[part], pa.array(self.customer[part])
+        price, cost = self.xprice[part], self.xcost[part]
         return [
-            pc.binary_join_element_wise("LCL-", _text(self.first_change + np.arange(len(day))), ""),
-            pc.take(self.sub_guid, pa.array(self.change_sub)),
-            pc.if_else(pa.array(self.change_has_time),
+            pick(self.sub_guid, part), pc.take(self.customer_guid, customer), pc.take(self.customer_name, customer),
+            take([p.product_name for p in SEATS] + ["Azure plan"], np.where(azure, len(SEATS), self.product[part])),
+            text(self.xqty[part]), pc.if_else(pa.array(price < 0), "", cents(np.maximum(price, 0))),
+            pc.if_else(pa.array(cost < 0), "", cents(np.maximum(cost, 0))),
+            take(("USD", "EUR"), self.xcurrency[part]),
+            take(("monthly", "monthly", "annual"), np.where(azure, 0, self.plan[part])),
+            take(("active", "cancelled"), self.xstatus[part]),
+            dates(self.export_start[part], iso=True),
+        ]
+
+    def change_columns(self, part: slice) -> list[pa.Array | str]:
+        """The licence change log rows of records `part`, with their provisioning and billing as of now."""
+        day, seconds = self.rec_day[part], self.rec_time[part]
+        clock = [pc.utf8_lpad(text(v), 2, "0") for v in (seconds // 3600, seconds // 60 % 60, seconds % 60)]
+        iso = dates(day, iso=True)
+        invoice_month = month_of(self.rec_invoice_day[part])
+        delta, invoice = text(self.rec_delta[part]), self.rec_invoice[part]
+        invoiced = pa.array(invoice > 0)
+        numbers = np.arange(len(self.rec_sub))[part] + self.first_change
+        return [
+            pc.binary_join_element_wise("LCL-", text(numbers), ""),
+            pc.take(self.sub_guid, pa.array(self.rec_sub[part])),
+            pc.if_else(pa.array(self.rec_has_time[part]),
                        pc.binary_join_element_wise(iso, "T", pc.binary_join_element_wise(*clock, ":"), ""),
                        iso),
-            pc.if_else(pa.array(self.change_plus & (self.change_delta > 0)),
+            pc.if_else(pa.array(self.rec_plus[part] & (self.rec_delta[part] > 0)),
                        pc.binary_join_element_wise("+", delta, ""), delta),
-            _take(("Provisioned", "Not Applicable"), self.change_na * 1),
-            _take(AUTHORS, self.change_author),
-            pc.binary_join_element_wise("INV-2026-", pc.utf8_lpad(_text(month), 2, "0"), "-",
-                                        pc.utf8_lpad(_text(self.change_invoice), 4, "0"), ""),
-            "Archived",
+            take(PROVISIONING, self.rec_prov[part]),
+            take(AUTHORS, self.rec_author[part]),
+            pc.if_else(invoiced, pc.binary_join_element_wise(
+                "INV-", text(1970 + invoice_month // 12), "-", pc.utf8_lpad(text(invoice_month % 12 + 1), 2, "0"),
+                "-", pc.utf8_lpad(text(invoice), 4, "0"), ""), ""),
+            pc.if_else(invoiced, "Archived", "Active"),
         ]
+
+
+def usd_price(product: np.ndarray, plan: np.ndarray) -> np.ndarray:
+    """Microsoft's USD price in cents per billing period: a one-month term costs 20% more, a year billed
+    at once is twelve months."""
+    monthly = np.array([p.price for p in SEATS], dtype=np.int64)[product]
+    price: np.ndarray = np.select([plan == 1, plan == 2], [monthly * 6 // 5, monthly * 12], monthly)
+    return price

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from recon_cli.confirm import finding_masks
 from recon_cli.frames import sum_by
@@ -59,7 +59,7 @@ def summarise(lines: pd.DataFrame, missing: pd.DataFrame, rejects: pd.DataFrame,
     arithmetic = lines["provider_arithmetic"].astype(bool) & (lines["status"] != Status.CONFIRMED.value)
     missing_people = int(missing["needs_person"].sum()) if len(missing) else 0
     annual_revenue, margin_pct = seat_margins(lines)
-    figures = {name: _amounts(sum_by(lines, ["currency"], name), keep_zero=False)
+    figures: dict[str, Any] = {name: _amounts(sum_by(lines, ["currency"], name), keep_zero=False)
                for name in ("unbilled_cost", "unclaimed_credit", "under_billed", "over_billed", "below_cost_loss",
                             "money_at_risk")}
     return RunSummary(
@@ -74,7 +74,7 @@ def summarise(lines: pd.DataFrame, missing: pd.DataFrame, rejects: pd.DataFrame,
         kind_counts=_counts(lines["kind"]),
         subtotal_by_status=subtotal_by_status,
         subtotal_total=_amounts(sum_by(lines, ["currency"], "subtotal")),
-        **figures, **_billing(to_bill, usage_billing), margin=_margin_totals(margin),
+        **figures, **cast(dict[str, Any], _billing(to_bill, usage_billing)), margin=_margin_totals(margin),
         annual_revenue=annual_revenue, margin_pct=margin_pct, missing_count=len(missing),
         missing_value=_amounts(sum_by(missing, ["currency"], "expected_price")),
         missing_cost=_amounts(sum_by(missing, ["currency"], "expected_cost")),

@@ -111,3 +111,8 @@ class Explanation(Record):
     evidence: list[EvidenceRecord] = field(default_factory=list)
     missing: dict[str, str | int | None] | None = None
     confirmation: Confirmation | None = None
+    # The subscription in each stored run, newest first (store/history.py HISTORY_COLUMNS).
+    history: list[dict[str, Any]] = field(default_factory=list)
+    # `recon explain CUSTOMER`: the customer and its subscriptions in the run (matched_by "customer").
+    customer: dict[str, str] | None = None
+    subscriptions: list[dict[str, Any]] = field(default_factory=list)

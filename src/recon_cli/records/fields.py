@@ -92,7 +92,7 @@ _EC = _E | _C
 LINES: tuple[Field, ...] = _catalogue(
     "line_id:Line, customer_name:Customer, product:Product, status:Status:status, needs_person:Needs a person:bool,"
     "money_at_risk:At risk:money, over_billed:Over-billed:money, price_status:Price status, reason:Reason,"
-    "row:Row:int, invoice_number:Invoice, invoice_file:Invoice file, customer_id:Customer ID,"
+    "open_since:Open since, row:Row:int, invoice_number:Invoice, invoice_file:Invoice file, customer_id:Customer ID,"
     "subscription_id:Subscription ID, product_id:Product ID, sku_id:SKU, charge_type:Charge type, kind:Kind,"
     "billing_frequency:Billing, order_date:Order date:date, charge_start:Charge start:date,"
     "charge_end:Charge end:date, match_method:Match method, matched_subscription_id:Matched subscription,"
@@ -106,7 +106,8 @@ LINES: tuple[Field, ...] = _catalogue(
     "provider_arithmetic:Provider arithmetic off:bool, explanation:Explanation, evidence:Evidence:ids,"
     "scheduled:Scheduled:ids",
     {"line_id": _EC, "customer_name": _E, "product": _E, "status": _EC, "needs_person": _EC, "money_at_risk": _EC,
-     "over_billed": _EC, "price_status": _EC, "reason": _EC, "subscription_id": _E, "charge_type": _E, "kind": _C,
+     "over_billed": _EC, "price_status": _EC, "reason": _EC, "open_since": _EC, "subscription_id": _E,
+     "charge_type": _E, "kind": _C,
      "match_method": _C, "provider_quantity": _EC, "subscription_quantity": _EC, "quantity_delta": _EC,
      "residual": _E, "as_of": _E, "unit_cost": _EC, "unit_price": _EC, "subtotal": _E, "currency": _E,
      "price_effect": _EC, "provider_arithmetic": _EC, "explanation": _EC, "evidence": _EC, "scheduled": _EC},
@@ -125,7 +126,8 @@ MISSING_ORIGINALS: tuple[Field, ...] = tuple(f for f in ORIGINALS if f.name in (
 # Subscriptions due this period and absent from the invoice (ReconResult.missing).
 MISSING: tuple[Field, ...] = _catalogue(
     "subscription_id:Subscription ID, customer_name:Customer, product:Product, needs_person:Needs a person:bool,"
-    "expected_cost:Expected cost:money, expected_price:Expected price:money, reason:Reason, row:Row:int,"
+    "open_since:Open since, expected_cost:Expected cost:money, expected_price:Expected price:money,"
+    "reason:Reason, row:Row:int,"
     "customer_id:Customer ID, quantity:Quantity:number, billing_frequency:Billing, start_date:Start date:date,"
     "unit_price:Unit price:money, unit_cost:Unit cost:money, currency:Currency, explanation:Explanation")
 # Change-log records used by any explanation (ReconResult.evidence): the fields of EvidenceRecord,
@@ -151,6 +153,24 @@ MARGIN: tuple[Field, ...] = _catalogue(
 USAGE_BILLING: tuple[Field, ...] = _catalogue(
     "customer_name:Customer, customer_id:Customer ID, subscription_id:Subscription ID, currency:Currency,"
     "lines:Lines:int, usage_cost:Usage cost:money, markup_percent:Markup %:pct, to_bill:To bill:money")
+# One row per subscription of a run, lines and missing alike (ReconResult.subscriptions): what `recon
+# diff`, the history in `recon explain` and `recon explain CUSTOMER` read from the store. The status,
+# reason and quantities are those of the subscription's most urgent line; money is summed.
+SUBSCRIPTION_STATES: tuple[Field, ...] = _catalogue(
+    "subscription_key:Key, subscription_id:Subscription ID, customer_id:Customer ID, customer_name:Customer,"
+    "product:Product, currency:Currency, kind:Kind, status:Status:status, reason:Reason,"
+    "price_status:Price status, needs_person:Needs a person:bool, open_since:Open since,"
+    "provider_quantity:Provider qty:number, subscription_quantity:Subscription qty:number,"
+    "quantity_delta:Delta:number, money_at_risk:At risk:money, over_billed:Over-billed:money,"
+    "price_effect:Price effect a month:money, line_count:Lines:int, line_id:Line")
+# `recon diff`: one row per subscription whose exception is new, resolved, still open or changed.
+DIFF: tuple[Field, ...] = _catalogue(
+    "change:Change, customer_name:Customer, product:Product, subscription_id:Subscription ID, currency:Currency,"
+    "status_before:Before, status_now:Now, price_status:Price status, delta_before:Delta before:number,"
+    "delta_now:Delta now:number,"
+    "money_before:At risk before:money, money_now:At risk now:money, open_since:Open since,"
+    "months_open:Months open:int, kind:Kind, line_id:Line")
+
 # Work 365's "License Change Log Mismatch": subscriptions whose change-log deltas do not add up to
 # their quantity, when the change log holds the whole history (ReconResult.change_log_mismatch).
 CHANGE_LOG_MISMATCH: tuple[Field, ...] = _catalogue(
@@ -173,6 +193,8 @@ TO_BILL_FIELDS = names(TO_BILL)
 MARGIN_FIELDS = names(MARGIN)
 USAGE_BILLING_FIELDS = names(USAGE_BILLING)
 CHANGE_LOG_MISMATCH_FIELDS = names(CHANGE_LOG_MISMATCH)
+SUBSCRIPTION_STATE_FIELDS = names(SUBSCRIPTION_STATES)
+DIFF_FIELDS = names(DIFF)
 MISSING_FIELDS = names(MISSING)
 EVIDENCE_FIELDS = names(EVIDENCE)
 REJECT_FIELDS = names(REJECTS)

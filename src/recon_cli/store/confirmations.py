@@ -14,6 +14,7 @@ from typing import Any
 from recon_cli import confirm as rule
 from recon_cli.errors import InputError, RunNotFound
 from recon_cli.records import Confirmation
+from recon_cli.store.history import refresh_state
 from recon_cli.store.lookup import find
 from recon_cli.store.schema import find_run, load_summary, open_store, quoted, rows, save_summary, transaction
 
@@ -55,7 +56,35 @@ def _needs(line: dict[str, Any]) -> bool:
 
 def confirm(conn: sqlite3.Connection, query: str, note: str, by: str,
             run_id: str | None = None) -> Confirmation:
-    """Confirm the findings of a subscription, or of a line's subscription, in a run.
+    """Confirm the findings of a subscription, or of a line's subscription, in a run (see `confirm_many`)."""
+    return confirm_many(conn, [(query, note, "")], by, run_id)[0]
+
+
+def confirm_many(conn: sqlite3.Connection, items: list[tuple[str, str, str]], by: str,
+                 run_id: str | None = None) -> list[Confirmation]:
+    """Confirm several ids in one transaction: all of them, or (one id failing) none.
+
+    Args:
+        items: (id, note, where the id came from: "ids.csv row 3", or "" for the command line).
+
+    Raises:
+        RunNotFound, InputError: for the first id that cannot be confirmed, naming where it came from.
+    """
+    found_run, *_, seq = find_run(conn, run_id)
+    done: list[Confirmation] = []
+    with transaction(conn):
+        for query, note, where in items:
+            try:
+                done.append(_confirm(conn, found_run, seq, query, note, by))
+            except (RunNotFound, InputError) as exc:
+                if not where:
+                    raise
+                raise type(exc)(f"{where}: {exc}; nothing was confirmed") from exc
+    return done
+
+
+def _confirm(conn: sqlite3.Connection, run_id: str, seq: int, query: str, note: str, by: str) -> Confirmation:
+    """Confirm the findings of a subscription, or of a line's subscription, in a run (inside a transaction).
 
     As the pipeline does in later runs (PRODUCT.md §3 rule 9), the subscription's lines that need a
     person and show the confirmed values become `confirmed`, and the run's summary follows. A
@@ -63,7 +92,6 @@ def confirm(conn: sqlite3.Connection, query: str, note: str, by: str,
     `confirmed`, and no longer needs a person while its quantity stays the same.
     Raises RunNotFound for an unknown run or id; InputError when the id needs nothing.
     """
-    run_id, *_, seq = find_run(conn, run_id)
     line_id, key, lines, missing = find(conn, run_id, seq, query, whole=True)
     if not lines and missing:
         return _confirm_missing(conn, run_id, missing[0], note, by)
@@ -84,19 +112,19 @@ def confirm(conn: sqlite3.Connection, query: str, note: str, by: str,
     moved = [line for line in open_lines if rule.holds(confirmation, line)]
     after = {"status": "confirmed", "reason": "confirmed", "price_status": "confirmed", "needs_person": 0,
              **dict.fromkeys(rule.ACCEPTED_MONEY, "0")}
-    with transaction(conn):
-        conn.execute(_SAVE, confirmation.model_dump())
-        # SET reads the old row, so a re-confirm keeps the first original and replaces the note. A line saved
-        # already confirmed (carried over by the pipeline) keeps the original it was saved with, or none.
-        originals = ", ".join(f"original_{name} = COALESCE(original_{name}, CASE WHEN status <> 'confirmed' "
-                              f"THEN {name} END)" for name in rule.RESTORED)
-        accepted = ", ".join(f"{name} = '0'" for name in rule.ACCEPTED_MONEY)
-        conn.executemany(f"""UPDATE lines SET {originals}, status = 'confirmed', reason = 'confirmed',
-            price_status = 'confirmed', needs_person = 0, {accepted}, money_at_risk = COALESCE(unbilled_cost, '0'),
-            explanation = COALESCE(original_explanation, explanation, '') || ? WHERE id = ?""",
-                         [(rule.note_text(confirmation), line["rowid"]) for line in moved])
-        moves = [(line, {**after, "money_at_risk": line.get("unbilled_cost") or "0"}) for line in moved]
-        save_summary(conn, rule.summary_after(load_summary(conn, run_id), moves))
+    conn.execute(_SAVE, confirmation.model_dump())
+    # SET reads the old row, so a re-confirm keeps the first original and replaces the note. A line saved
+    # already confirmed (carried over by the pipeline) keeps the original it was saved with, or none.
+    originals = ", ".join(f"original_{name} = COALESCE(original_{name}, CASE WHEN status <> 'confirmed' "
+                          f"THEN {name} END)" for name in rule.RESTORED)
+    accepted = ", ".join(f"{name} = '0'" for name in rule.ACCEPTED_MONEY)
+    conn.executemany(f"""UPDATE lines SET {originals}, status = 'confirmed', reason = 'confirmed',
+        price_status = 'confirmed', needs_person = 0, {accepted}, money_at_risk = COALESCE(unbilled_cost, '0'),
+        explanation = COALESCE(original_explanation, explanation, '') || ? WHERE id = ?""",
+                     [(rule.note_text(confirmation), line["rowid"]) for line in moved])
+    moves = [(line, {**after, "money_at_risk": line.get("unbilled_cost") or "0"}) for line in moved]
+    save_summary(conn, rule.summary_after(load_summary(conn, run_id), moves))
+    refresh_state(conn, run_id, seq, key)
     return confirmation
 
 
@@ -108,14 +136,16 @@ def _confirm_missing(conn: sqlite3.Connection, run_id: str, missing: dict[str, A
     confirmation = Confirmation(
         subscription_id=str(missing["subscription_id"]).lower(), provider_quantity=None,
         subscription_quantity=missing["quantity"], note=note, confirmed_by=by, confirmed_at=_now(), run_id=run_id)
-    with transaction(conn):
-        conn.execute(_SAVE, confirmation.model_dump())
-        conn.execute("""UPDATE missing SET original_reason = COALESCE(original_reason, reason),
-            original_explanation = COALESCE(original_explanation, explanation), reason = 'confirmed',
-            needs_person = 0, explanation = COALESCE(original_explanation, explanation, '') || ?
-            WHERE run_id = ? AND subscription_id = ?""",
-                     (rule.note_text(confirmation), run_id, missing["subscription_id"]))
-        save_summary(conn, rule.summary_after(load_summary(conn, run_id), [], missing_change=-1))
+    conn.execute(_SAVE, confirmation.model_dump())
+    conn.execute("""UPDATE missing SET original_reason = COALESCE(original_reason, reason),
+        original_explanation = COALESCE(original_explanation, explanation), reason = 'confirmed',
+        needs_person = 0, explanation = COALESCE(original_explanation, explanation, '') || ?
+        WHERE run_id = ? AND subscription_id = ?""",
+                 (rule.note_text(confirmation), run_id, missing["subscription_id"]))
+    save_summary(conn, rule.summary_after(load_summary(conn, run_id), [], missing_change=-1))
+    conn.execute("UPDATE subscriptions SET needs_person = 0, reason = 'confirmed', open_since = '' "
+                 "WHERE run_id = ? AND subscription_key = ? AND kind = 'missing'",
+                 (run_id, confirmation.subscription_id))
     return confirmation
 
 
@@ -148,4 +178,8 @@ def unconfirm(conn: sqlite3.Connection, query: str, run_id: str | None = None) -
                          (run_id, missing[0]["subscription_id"]))
             restored = 1
         save_summary(conn, rule.summary_after(load_summary(conn, run_id), moves, missing_change=restored))
+        if restored:
+            conn.execute("UPDATE subscriptions SET needs_person = 1, reason = 'not_on_invoice' WHERE run_id = ? "
+                         "AND subscription_key = ? AND kind = 'missing'", (run_id, key))
+        refresh_state(conn, run_id, seq, key)
     return Confirmation.model_validate(found[0])

@@ -16,6 +16,7 @@ from recon_cli.records import (
     EvidenceRecord,
     Explanation,
 )
+from recon_cli.store.history import customer_subscriptions, subscription_history
 from recon_cli.store.schema import FILE_KEY_SPAN, LINE_KEY_SPAN, TABLES, find_run, quoted, rows
 
 _LINE_SELECT = f"SELECT id AS rowid, {quoted(f.name for f in TABLES['lines'])} FROM lines"
@@ -54,12 +55,21 @@ def find(conn: sqlite3.Connection, run_id: str, seq: int, query: str, whole: boo
 
 
 def find_explanation(conn: sqlite3.Connection, query: str, run_id: str | None = None) -> Explanation:
-    """What a run (the newest by default) says about a line or subscription id, with its evidence.
+    """What a run (the newest by default) says about a line, a subscription or a customer, with its evidence
+    and the subscription's history across runs.
 
-    Raises RunNotFound when there is no such run, or the id is neither a line nor a subscription in it.
+    Raises RunNotFound when there is no such run, or the id is neither a line, a subscription nor a
+    customer in it; ValueError when a name fits several customers (the message lists them).
     """
     run_id, period, invoice_file, _, seq = find_run(conn, run_id)
-    line_id, key, lines, missing = find(conn, run_id, seq, query)
+    try:
+        line_id, key, lines, missing = find(conn, run_id, seq, query)
+    except RunNotFound:
+        found = customer_subscriptions(conn, run_id, query)
+        return Explanation(run_id=run_id, query=query, matched_by="customer", period=period,
+                           invoice_file=invoice_file, subscriptions=found,
+                           customer={"customer_id": found[0]["customer_id"] or "",
+                                     "customer_name": found[0]["customer_name"] or ""})
     named = list(dict.fromkeys(c for line in lines for c in (line["evidence"] or "").split(",") if c))
     subscriptions = {s for line in lines for s in (line["subscription_id"], line["matched_subscription_id"])
                      if s}
@@ -75,4 +85,5 @@ def find_explanation(conn: sqlite3.Connection, query: str, run_id: str | None = 
         invoice_file=invoice_file, lines=[{name: line[name] for name in LINE_FIELDS} for line in lines],
         evidence=[evidence[c] for c in named if c in evidence],
         missing={name: missing[0][name] for name in MISSING_FIELDS} if missing else None,
-        confirmation=Confirmation.model_validate(found[0]) if found else None)
+        confirmation=Confirmation.model_validate(found[0]) if found else None,
+        history=subscription_history(conn, key) if key else [])

@@ -36,9 +36,9 @@ def save_run(conn: sqlite3.Connection, result: ReconResult) -> None:
     with transaction(conn):
         seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").fetchone()[0]
         conn.execute("INSERT INTO runs (run_id, seq, created_at, period, invoice_file, line_count, "
-                     "needs_attention, summary_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
+                     "needs_attention, summary_json, label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (
                          s.run_id, seq, s.created_at, s.period, s.invoice_file, s.line_count,
-                         s.needs_attention, s.model_dump_json()))
+                         s.needs_attention, s.model_dump_json(), s.label))
         lines = _keyed_lines(result.lines, seq, s.invoice_files or [s.invoice_file])
         aliases = lines.loc[lines["alias"] != "", ["alias", "id"]]
         conn.executemany("INSERT INTO line_aliases (sub_key, id) VALUES (?, ?)",
@@ -46,7 +46,8 @@ def save_run(conn: sqlite3.Connection, result: ReconResult) -> None:
         for table, frame in (("lines", lines), ("missing", result.missing), ("evidence", result.evidence),
                              ("rejects", result.rejects), ("warnings", result.warnings), ("to_bill", result.to_bill),
                              ("margin", result.margin), ("usage_billing", result.usage_billing),
-                             ("change_log_mismatch", result.change_log_mismatch)):
+                             ("change_log_mismatch", result.change_log_mismatch),
+                             ("subscriptions", result.subscriptions)):
             # A store-only field (what a confirmed line was) is saved when the frame has it.
             fields = [f for f in TABLES[table] if f.name in frame.columns or not f.name.startswith("original_")]
             names = [f.name for f in fields]
@@ -105,8 +106,28 @@ def list_runs(conn: sqlite3.Connection, limit: int = 50) -> list[RunSummary]:
     """The stored runs, newest first."""
     from recon_cli.models import RunSummary
 
-    rows = conn.execute("SELECT summary_json FROM runs ORDER BY run_id DESC LIMIT ?", (limit,))
+    rows = conn.execute("SELECT summary_json FROM runs ORDER BY seq DESC LIMIT ?", (limit,))
     return [RunSummary.model_validate_json(row[0]) for row in rows]
+
+
+def prune_runs(conn: sqlite3.Connection, keep: int) -> list[str]:
+    """Delete every run but the newest `keep` (confirmations stay); returns the run ids deleted."""
+    if keep < 1:
+        raise ValueError("keep at least one run")
+    doomed = [row for row in conn.execute("SELECT run_id, seq FROM runs ORDER BY seq DESC LIMIT -1 OFFSET ?",
+                                          (keep,))]
+    if not doomed:
+        return []
+    per_run = [table for table in TABLES if table != "lines"]
+    with transaction(conn):
+        for run_id, seq in doomed:
+            span = (seq * LINE_KEY_SPAN, (seq + 1) * LINE_KEY_SPAN - 1)
+            conn.execute("DELETE FROM lines WHERE id BETWEEN ? AND ?", span)
+            conn.execute("DELETE FROM line_aliases WHERE id BETWEEN ? AND ?", span)
+            for table in per_run:
+                conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+            conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+    return [run_id for run_id, _ in doomed]
 
 
 def load_result(conn: sqlite3.Connection, run_id: str | None = None) -> ReconResult:
@@ -138,7 +159,7 @@ def load_result(conn: sqlite3.Connection, run_id: str | None = None) -> ReconRes
     return ReconResult(lines=frames["lines"], missing=frames["missing"], evidence=frames["evidence"],
                        rejects=frames["rejects"], summary=summary, invoice_raw=None, warnings=frames["warnings"],
                        to_bill=frames["to_bill"], margin=frames["margin"], usage_billing=frames["usage_billing"],
-                       change_log_mismatch=frames["change_log_mismatch"])
+                       change_log_mismatch=frames["change_log_mismatch"], subscriptions=frames["subscriptions"])
 
 
 def _frame(rows: list[tuple[Any, ...]], fields: tuple[Field, ...]) -> pd.DataFrame:

@@ -26,6 +26,7 @@ from recon_cli.records import (
     MISSING_ORIGINALS,
     ORIGINALS,
     REJECTS,
+    SUBSCRIPTION_STATES,
     TO_BILL,
     USAGE_BILLING,
     Field,
@@ -53,6 +54,7 @@ TABLES: dict[str, tuple[Field, ...]] = {
     "margin": carried(MARGIN, Output.STORE),
     "usage_billing": carried(USAGE_BILLING, Output.STORE),
     "change_log_mismatch": carried(CHANGE_LOG_MISMATCH, Output.STORE),
+    "subscriptions": carried(SUBSCRIPTION_STATES, Output.STORE),
 }
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = []
@@ -115,6 +117,24 @@ def m003_money_tables(db: sqlite3.Connection) -> None:
         db.execute(f"CREATE INDEX {table}_by_run ON {table} (run_id)")
 
 
+@migration
+def m004_history(db: sqlite3.Connection) -> None:
+    # One row per subscription per run (history.py), for `recon diff` and the history in `explain`
+    # (by subscription, across runs) and `explain CUSTOMER` (by customer, in a run); runs get a label.
+    db.execute("CREATE TABLE subscriptions (run_id TEXT NOT NULL)")
+    db.execute("ALTER TABLE runs ADD COLUMN label TEXT")
+
+
+def _history_indexes(db: sqlite3.Connection) -> None:
+    """Indexes over catalogue columns, made once the columns exist (add_catalogue_columns)."""
+    db.execute("CREATE INDEX IF NOT EXISTS subscriptions_by_key ON subscriptions (subscription_key, run_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS subscriptions_by_run ON subscriptions (run_id, needs_person)")
+    db.execute("CREATE INDEX IF NOT EXISTS subscriptions_by_customer_id ON subscriptions "
+               "(customer_id COLLATE NOCASE, run_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS subscriptions_by_customer_name ON subscriptions "
+               "(customer_name COLLATE NOCASE, run_id)")
+
+
 def add_catalogue_columns(db: sqlite3.Connection) -> None:
     """Give each stored table a column for every catalogue field it lacks (NULL in older runs).
 
@@ -126,14 +146,6 @@ def add_catalogue_columns(db: sqlite3.Connection) -> None:
             if field.name not in present:
                 kind = "INTEGER" if field.kind in (FieldKind.INT, FieldKind.BOOL) else "TEXT"
                 db.execute(f'ALTER TABLE {table} ADD COLUMN "{field.name}" {kind}')
-
-
-def resolve_store_path(store: Path | None) -> Path:
-    """The store file: `store` if given, else `$RECON_HOME/recon.db`, else `./.recon/recon.db`."""
-    if store is not None:
-        return store
-    home = os.environ.get("RECON_HOME")
-    return Path(home).expanduser() / "recon.db" if home else Path(".recon") / "recon.db"
 
 
 def open_store(path: Path, *, writing: bool = True, timeout: float | None = None) -> sqlite3.Connection:
@@ -187,6 +199,7 @@ def _migrate(conn: sqlite3.Connection, path: Path, writing: bool) -> None:
                 conn.execute(f"PRAGMA user_version = {number}")
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             add_catalogue_columns(conn)
+            _history_indexes(conn)
     except access.ReadOnlyStore:
         # A store made before the mark can still be read where it cannot be written, if nothing else is missing.
         if writing or _state(conn, path)[1:] != (len(MIGRATIONS), False):

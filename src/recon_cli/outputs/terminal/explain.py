@@ -136,6 +136,42 @@ def explanation_report(expl: Explanation) -> RenderableType:
         quantities = f"provider {c.provider_quantity}, subscription {c.subscription_quantity}"
         parts.append(Text.assemble(("Confirmed", "bold blue"), f" by {c.confirmed_by} at {c.confirmed_at} "
                                    f"({quantities}): ", Text(plain(c.note))))
+    if expl.matched_by == "customer":
+        parts += _customer(expl)
+    if len(expl.history) > 1:
+        parts += [BLANK, _history_table(expl.history)]
     if not parts:
         parts.append(Text(f"Nothing in run {expl.run_id} for {expl.query}."))
     return Group(*parts)
+
+
+def _history_table(history: list[dict[str, Any]]) -> Table:
+    """The subscription in each stored run, newest first."""
+    table = new_table("Run", "Period", "Status", "Delta", "At risk", "Open since", right=("Delta", "At risk"),
+                      keep=("Run",), title="In earlier runs")
+    for row in history:
+        period = plain(row.get("period")) + (f" ({plain(row.get('label'))})" if row.get("label") else "")
+        risk = money(row.get("money_at_risk"))
+        table.add_row(plain(row.get("run_id")), period, status_text(row.get("status")),
+                      quantity(row.get("quantity_delta"), sign=True),
+                      f"{risk} {plain(row.get('currency'))}" if risk and risk != "0.00" else "",
+                      plain(row.get("open_since")))
+    return table
+
+
+def _customer(expl: Explanation) -> list[RenderableType]:
+    """`recon explain CUSTOMER`: the customer's subscriptions in the run, those needing a person first."""
+    customer = expl.customer or {}
+    needing = sum(1 for row in expl.subscriptions if row.get("needs_person"))
+    table = new_table("Subscription", "Product", "Status", "Needs a person", "Delta", "At risk", "Open since",
+                      right=("Delta", "At risk"), keep=("Subscription",))
+    for row in expl.subscriptions:
+        risk = money(row.get("money_at_risk"))
+        table.add_row(plain(row.get("subscription_id")), plain(row.get("product")), status_text(row.get("status")),
+                      "yes" if row.get("needs_person") else "", quantity(row.get("quantity_delta"), sign=True),
+                      f"{risk} {plain(row.get('currency'))}" if risk and risk != "0.00" else "",
+                      plain(row.get("open_since")))
+    return [facts([("Customer", plain(customer.get("customer_name"))),
+                   ("Customer ID", plain(customer.get("customer_id"))),
+                   ("Run", f"{expl.run_id} (period {plain(expl.period)})"),
+                   ("Subscriptions", f"{len(expl.subscriptions):,}, {needing:,} needing a person")]), BLANK, table]

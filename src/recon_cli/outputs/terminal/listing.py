@@ -7,39 +7,52 @@ from typing import TYPE_CHECKING
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.text import Text
 
-from recon_cli.outputs.terminal.common import new_table
+from recon_cli.outputs.terminal.common import money, new_table, plain
 
 if TYPE_CHECKING:
     from recon_cli.formats import TableFormat
     from recon_cli.models import RunSummary
 
-RUNS_FULL_WIDTH = 96  # what the runs table needs with its Created column
+# Widths from which the runs table shows its Created column, then the missing, reject and over-billed
+# counts: on 80 columns it keeps run id, period, invoices, lines, needs a person and money at risk.
+RUNS_FULL_WIDTH, RUNS_MEDIUM_WIDTH = 124, 104
 
 
 class _RunsTable:
-    """The runs table, fitted to the width it is given: below RUNS_FULL_WIDTH the Created
-    column goes (a run id starts with its UTC time), so ids never wrap on 80 columns."""
+    """The runs table, fitted to the width it is given, so that ids never wrap on 80 columns (a run id
+    starts with its UTC time, so Created is the first to go)."""
 
     def __init__(self, runs: list[RunSummary]) -> None:
         self.runs = sorted(runs, key=lambda r: (r.created_at, r.run_id), reverse=True)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         created = options.max_width >= RUNS_FULL_WIDTH
-        headers = ["Run", *(["Created"] if created else []), "Period", "Invoice", "Lines", "Attention",
-                   "Missing", "Rejects"]
-        table = new_table(*headers, right=headers[-4:], keep=["Run"])
-        table.padding = (0, 0)  # the box's own space separates columns: 95 characters in all
+        more = options.max_width >= RUNS_MEDIUM_WIDTH
+        headers = ["Run", *(["Created"] if created else []), "Period", "Invoices", "Lines", "Needs",
+                   *(["Missing", "Rejects"] if more else []), "At risk", *(["Over-billed"] if more else [])]
+        table = new_table(*headers, right=["Lines", "Needs", "Missing", "Rejects", "At risk", "Over-billed"],
+                          keep=["Run", "Invoices", "At risk", "Over-billed"])
         for run in self.runs:
-            attention = Text(f"{run.needs_attention:,}", style="bold red" if run.needs_attention else "green")
+            needs = Text(f"{run.needs_person:,}", style="bold red" if run.needs_person else "green")
             when = [run.created_at.replace("T", " ")[:16]] if created else []  # minutes tell runs apart
-            table.add_row(run.run_id, *when, run.period or "", Text(", ".join(run.invoice_numbers) or run.invoice_file),
-                          f"{run.line_count:,}", attention, f"{run.missing_count:,}", f"{run.reject_count:,}")
+            period = (run.period or "") + (f"\n{plain(run.label)}" if run.label else "")
+            counts = [f"{run.missing_count:,}", f"{run.reject_count:,}"] if more else []
+            table.add_row(run.run_id, *when, period, Text("\n".join(run.invoice_numbers) or run.invoice_file),
+                          f"{run.line_count:,}", needs, *counts, _amounts(run.money_at_risk),
+                          *([_amounts(run.over_billed)] if more else []))
         yield table
 
 
+def _amounts(per_currency: dict[str, str]) -> str:
+    """One amount per line, with its currency; "—" when there is none."""
+    shown = [f"{money(amount)} {currency}" for currency, amount in sorted(per_currency.items())
+             if money(amount) not in ("", "0.00")]
+    return "\n".join(shown) or "—"
+
+
 def runs_report(runs: list[RunSummary]) -> RenderableType:
-    """Stored runs, newest first: run id, created, period, invoice, lines, needs attention,
-    missing, rejects."""
+    """Stored runs, newest first: run id, created, period and label, invoices, lines, lines and missing
+    subscriptions needing a person, missing, rejects, money at risk and over-billed per currency."""
     if not runs:
         return Text("No runs stored yet: `recon run INVOICE SUBSCRIPTIONS` makes one.")
     return _RunsTable(runs)

@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from recon_cli.outputs.xlsx.cells import NUMBER_CELLS, Col, Styles, cell_xml, columns_of, frame_columns, rows_xml
 from recon_cli.records import (
     CHANGE_LOG_MISMATCH,
+    DIFF,
     EVIDENCE,
     LINES,
     MARGIN,
@@ -46,6 +47,7 @@ EVIDENCE_COLUMNS = columns_of(EVIDENCE)
 MARGIN_COLUMNS = columns_of(MARGIN)
 USAGE_COLUMNS = columns_of(USAGE_BILLING)
 MISMATCH_COLUMNS = columns_of(CHANGE_LOG_MISMATCH)
+DIFF_COLUMNS = columns_of(DIFF)
 # Forgotten billing (a change older than a period, still not invoiced) is filled on its row.
 TO_BILL_COLUMNS = tuple(replace(c, mark=True) if c.kind == "flag" else c for c in columns_of(TO_BILL))
 REJECT_COLUMNS = (Col("severity", "Severity", "status"), *columns_of(REJECTS))

@@ -44,6 +44,7 @@ from recon_cli.outputs.xlsx.cells import (
 )
 from recon_cli.outputs.xlsx.summary import write_summary
 from recon_cli.outputs.xlsx.tables import (
+    DIFF_COLUMNS,
     EVIDENCE_COLUMNS,
     EXCEPTION_COLUMNS,
     LINE_COLUMNS,
@@ -158,7 +159,8 @@ def write_xlsx(result: ReconResult, target: Path) -> None:
 
     Sheets: Summary (money figures, chart, customers to look at, the run), Exceptions (lines
     needing a person, most money at risk first, each linked to its row on Lines), Lines
-    (continued on "Lines (2)"... past Excel's row limit), Missing, To bill, Margin, Usage
+    (continued on "Lines (2)"... past Excel's row limit), Since last month (only when the store holds
+    the month before: exceptions new, changed, still open and resolved), Missing, To bill, Margin, Usage
     (only when the run re-bills usage or checked a daily-rated usage file), Evidence, Change log
     mismatch (only when the change log's records do not add up, log_mismatch.py), Rejects
     (with the warnings). A frame that is empty (an older stored run) makes a sheet saying "none".
@@ -168,7 +170,8 @@ def write_xlsx(result: ReconResult, target: Path) -> None:
     status = converted["status"]
     exceptions = exception_order(converted)
     usage = not result.usage_billing.empty or result.summary.usage_check is not None
-    tables = {"Missing": (result.missing, MISSING_COLUMNS), "To bill": (result.to_bill, TO_BILL_COLUMNS),
+    since = {} if result.since_last is None else {"Since last month": (result.since_last, DIFF_COLUMNS)}
+    tables = {**since, "Missing": (result.missing, MISSING_COLUMNS), "To bill": (result.to_bill, TO_BILL_COLUMNS),
               "Margin": (result.margin, MARGIN_COLUMNS),
               **({"Usage": (result.usage_billing, USAGE_COLUMNS)} if usage else {}),
               "Evidence": (result.evidence, EVIDENCE_COLUMNS),

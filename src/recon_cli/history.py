@@ -1,0 +1,133 @@
+"""A run as one row per subscription, and how long each exception has been open (PRODUCT.md §1, §4).
+
+Reconciliation is a process over months: `recon diff`, the history in `recon explain` and
+`recon explain CUSTOMER` compare subscriptions across runs, never line ids (those change with
+each invoice). `subscription_states` is that one row per subscription; `open_since` is the first
+period of the current unbroken run of months in which the subscription needed a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from recon_cli.frames import decimal_sums
+from recon_cli.records import SUBSCRIPTION_STATE_FIELDS, Status
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The line that speaks for its subscription: one needing a person first, then the most severe status.
+STATUS_URGENCY = {Status.UNMATCHED.value: 0, Status.UNEXPLAINED.value: 1, Status.PARTIALLY_EXPLAINED.value: 2,
+                  Status.EXPLAINED.value: 3, Status.CONFIRMED.value: 4, Status.MATCHED.value: 5}
+MISSING_KIND = "missing"
+
+
+def subscription_keys(lines: pd.DataFrame) -> pd.Series:
+    """The subscription a line belongs to, lower-cased: the one it matched, else the id it names."""
+    own = lines["subscription_id"].fillna("").astype("str").str.strip().str.lower()
+    matched = lines["matched_subscription_id"].fillna("").astype("str").str.strip().str.lower()
+    return matched.where(matched != "", own)
+
+
+def attach_open_since(lines: pd.DataFrame, missing: pd.DataFrame, period: str | None,
+                      earlier: Mapping[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`open_since` on every line and missing subscription that needs a person.
+
+    Args:
+        earlier: the subscriptions that needed a person in the previous month's run, with their own
+            `open_since`: the exception continues, so it keeps that start. Any other starts now.
+    """
+    import pandas as pd
+
+    if period is None:
+        return lines.assign(open_since=""), missing.assign(open_since="")
+
+    def since(keys: pd.Series, needs: pd.Series) -> pd.Series:
+        started = [earlier.get(key, period) for key in keys.tolist()] if earlier else [period] * len(keys)
+        known = pd.Series(started, index=keys.index, dtype="str")
+        return known.where(needs.astype(bool).to_numpy(), "")
+
+    lines = lines.assign(open_since=since(subscription_keys(lines), lines["needs_person"]))
+    missing_keys = missing["subscription_id"].fillna("").astype("str").str.strip().str.lower()
+    missing = missing.assign(open_since=since(missing_keys, missing["needs_person"]))
+    return lines, missing
+
+
+def subscription_states(lines: pd.DataFrame, missing: pd.DataFrame) -> pd.DataFrame:
+    """One row per subscription of the run (SUBSCRIPTION_STATE_FIELDS): its lines, or its missing entry.
+
+    Status, reason, quantities and the first line id are those of its most urgent line; money is
+    summed over its lines (exactly, per currency of its first line: one subscription bills in one).
+    """
+    import numpy as np
+    import pandas as pd
+
+    keys = subscription_keys(lines)
+    urgency = lines["status"].map(STATUS_URGENCY).fillna(9).astype("int64")
+    order = np.lexsort((lines.index.to_numpy(), urgency.to_numpy(), ~lines["needs_person"].astype(bool).to_numpy(),
+                        keys.to_numpy(dtype=object)))
+    first = lines.iloc[order].assign(subscription_key=keys.iloc[order].to_numpy())
+    first = first.loc[~first["subscription_key"].duplicated()]
+    groups = keys.to_numpy()
+    sums = {name: decimal_sums(lines[name], pd.Series(groups, index=lines.index))
+            for name in ("money_at_risk", "over_billed", "price_effect")}
+    counts = pd.Series(groups).value_counts()
+    found = first["subscription_key"]
+    subscription_id = first["matched_subscription_id"].where(first["matched_subscription_id"].fillna("") != "",
+                                                             first["subscription_id"])
+    states = pd.DataFrame({
+        "subscription_key": found.to_numpy(), "subscription_id": subscription_id.to_numpy(),
+        "customer_id": first["customer_id"].to_numpy(), "customer_name": first["customer_name"].to_numpy(),
+        "product": first["product"].to_numpy(), "currency": first["currency"].to_numpy(),
+        "kind": first["kind"].to_numpy(), "status": first["status"].to_numpy(), "reason": first["reason"].to_numpy(),
+        "price_status": first["price_status"].to_numpy(),
+        "needs_person": [bool(v) for v in lines["needs_person"].groupby(groups).any().reindex(found).to_numpy()],
+        "open_since": first["open_since"].to_numpy(),
+        "provider_quantity": first["provider_quantity"].to_numpy(),
+        "subscription_quantity": first["subscription_quantity"].to_numpy(),
+        "quantity_delta": first["quantity_delta"].to_numpy(),
+        **{name: [sums[name].get(key, Decimal(0)) for key in found] for name in sums},
+        "line_count": counts.reindex(found).fillna(0).astype("int64").to_numpy(),
+        "line_id": first["line_id"].to_numpy(),
+    })
+    absent = missing.assign(subscription_key=missing["subscription_id"].fillna("").astype("str").str.strip()
+                            .str.lower())
+    missed = pd.DataFrame({
+        "subscription_key": absent["subscription_key"], "subscription_id": absent["subscription_id"],
+        "customer_id": absent["customer_id"], "customer_name": absent["customer_name"],
+        "product": absent["product"], "currency": absent["currency"], "kind": MISSING_KIND,
+        "status": MISSING_KIND, "reason": absent["reason"], "price_status": "",
+        "needs_person": absent["needs_person"].astype(bool), "open_since": absent["open_since"],
+        "provider_quantity": None, "subscription_quantity": absent["quantity"], "quantity_delta": None,
+        "money_at_risk": Decimal(0), "over_billed": Decimal(0), "price_effect": Decimal(0), "line_count": 0,
+        "line_id": "",
+    })
+    parts = [frame for frame in (states, missed) if len(frame)]
+    if not parts:
+        return pd.DataFrame({name: pd.Series(dtype="object") for name in SUBSCRIPTION_STATE_FIELDS})
+    return pd.concat(parts, ignore_index=True)[list(SUBSCRIPTION_STATE_FIELDS)]
+
+
+def state_rows(states: pd.DataFrame, keys: set[str]) -> dict[str, dict[str, object]]:
+    """The run's subscriptions needing a person, and those of `keys`, as the store gives them back
+    (key -> row, amounts as text): the later side of a comparison made before the run is saved."""
+    wanted = states.loc[states["needs_person"].astype(bool).to_numpy() | states["subscription_key"].isin(list(keys))]
+    out: dict[str, dict[str, object]] = {}
+    for row in wanted.to_dict("records"):
+        out[str(row["subscription_key"])] = {
+            str(name): (None if value is None or value != value else int(value) if isinstance(value, bool)
+                        else str(value) if isinstance(value, Decimal) else value) for name, value in row.items()}
+    return out
+
+
+def since_last(states: pd.DataFrame, earlier: dict[str, dict[str, object]], period: str) -> pd.DataFrame:
+    """The "Since last month" rows (DIFF_FIELDS): this run's exceptions against the month before's."""
+    import pandas as pd
+
+    from recon_cli.comparison import compare
+    from recon_cli.records import DIFF_FIELDS
+
+    rows = compare(earlier, state_rows(states, set(earlier)), period)
+    return pd.DataFrame(rows, columns=list(DIFF_FIELDS))
