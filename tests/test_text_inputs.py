@@ -245,14 +245,18 @@ def test_too_wide_rows_are_rejected_and_short_rows_padded(tmp_path: Path) -> Non
 
 
 def test_unbalanced_quote_is_pointed_at(tmp_path: Path) -> None:
-    """A stray quote merges rows: the merged row is rejected and a note names the row to check."""
+    """A stray quote would merge rows: its row is rejected naming the column it opened in and the rows it
+    swallowed, and those rows are read on their own."""
     path = write_csv(tmp_path / "invoice.csv", NCE_COLUMNS, [seat("s1", 5), seat("s2", 3), seat("s3", 4)])
     lines = path.read_text().splitlines()
     lines[2] = lines[2].replace("Customer c-1", '"Customer c-1', 1)
     path.write_text("\n".join(lines) + "\n")
     frame, rejects, notes = load_invoice(path)
-    assert frame["row"].tolist() == [2] and rejects["row"].tolist() == [3]
-    assert "row 3: the cell 'CustomerName' holds a line break" in notes[0]
+    assert frame["row"].tolist() == [2, 4] and rejects["row"].tolist() == [3]
+    assert rejects["column"].tolist() == ["CustomerName"]
+    assert "a quote opens in column 'CustomerName'" in rejects["message"].iloc[0]
+    assert "(rows 4–4)" in rejects["message"].iloc[0]
+    assert any("unbalanced quote" in note for note in notes)
 
 
 def test_recon_toml_sets_the_date_format(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import click
 from recon_cli import __version__
 from recon_cli.cli_store import confirm, diff, explain, open_existing, runs, unconfirm
 from recon_cli.cli_support import FILE, Parsed, ReconGroup, console, output_options, read_config, store_option
+from recon_cli.limits import parse_size
 from recon_cli.options import parse_as_of, parse_percent, parse_period
 from recon_cli.records import FailOn
 
@@ -56,12 +57,15 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="What makes the exit code 1 (default: unexplained).")
 @store_option
 @click.option("--no-store", is_flag=True, help="Do not save the run; the store is only read for confirmations.")
+@click.option("--max-input-size", type=Parsed("SIZE", parse_size),
+              help="Refuse an input file, or what a .gz or .xlsx inflates to, larger than this, e.g. 20GB "
+                   "(default 10GiB; other caps: [limits] in recon.toml).")
 @click.option("--label", help="A name for the run, shown by `recon runs` and `recon diff` (e.g. final).")
 @click.option("--quiet", "-q", is_flag=True, help="No terminal report; errors only.")
 def run(invoices: tuple[Path, ...], subscriptions: Path, changes: Path | None, usage: Path | None, invoice_format: Any,
         date_format: str | None, period: str | None, as_of: datetime | None, min_margin: Decimal | None,
         xlsx_path: Path | None, csv_path: Path | None, json_target: str | None, fail_on: str,
-        store: Path | None, no_store: bool, label: str | None, quiet: bool) -> None:
+        store: Path | None, no_store: bool, max_input_size: int | None, label: str | None, quiet: bool) -> None:
     """Reconcile the month's INVOICES (provider exports, one per billing currency) against SUBSCRIPTIONS.
 
     An invoice may be a CSV in any encoding or delimiter, an .xlsx copy, or a Graph export
@@ -72,11 +76,14 @@ def run(invoices: tuple[Path, ...], subscriptions: Path, changes: Path | None, u
         recon run invoice.csv subscriptions.csv --changes changes.csv --xlsx recon.xlsx
         recon run invoice-usd.csv invoice-eur.csv subscriptions.csv
     """
+    from recon_cli.limits import Limits, set_limits
     from recon_cli.outputs.terminal.run import run_report
     from recon_cli.pipeline import RunInputs
     from recon_cli.runner import STDOUT, Outputs, run_month
     from recon_cli.store import resolve_store_path
 
+    # Every run sets its caps, so that none carries over from an earlier call in the same process.
+    set_limits((click.get_current_context().lookup_default("limits") or Limits()).with_input_size(max_input_size))
     named = isinstance(invoice_format, str)
     inputs = RunInputs(
         invoices=invoices, subscriptions=subscriptions, changes=changes, usage=usage,

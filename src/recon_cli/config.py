@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from recon_cli.errors import ConfigError
 from recon_cli.formats.profiles import profile_from_table, read_toml
+from recon_cli.limits import Limits
 
 DEFAULT_CONFIG = Path("recon.toml")
-TABLES = ("run", "invoice_format")
+TABLES = ("run", "invoice_format", "limits")
 # recon.toml keys whose `recon run` parameter has another name.
 PARAMETERS = {"xlsx": "xlsx_path", "csv": "csv_path", "json": "json_target"}
 PATHS = ("changes", "usage", "store", "xlsx", "csv")
@@ -41,7 +42,9 @@ def run_defaults(path: Path | None) -> dict[str, Any]:
     """recon.toml (the given path, or ./recon.toml when present) as defaults for `recon run`'s parameters.
 
     Relative paths resolve beside the file; an `[invoice_format]` table becomes the default
-    `--invoice-format` (a Profile). Values are still checked by each parameter's click type.
+    `--invoice-format` (a Profile); a `[limits]` table becomes `limits`, a `Limits` for the run
+    (no parameter has that name: `recon run` reads it with `ctx.lookup_default("limits")`).
+    Values are still checked by each parameter's click type.
     """
     if path is None:
         if not DEFAULT_CONFIG.is_file():
@@ -70,6 +73,10 @@ def run_defaults(path: Path | None) -> dict[str, Any]:
     fmt = defaults.get("invoice_format")
     if isinstance(fmt, str) and fmt.lower().endswith(".toml") and not Path(fmt).is_absolute():
         defaults["invoice_format"] = str(base / fmt)
+    if "limits" in data:
+        if not isinstance(data["limits"], dict):
+            raise ConfigError(f"{path}: [limits] must be a table of caps, like max_input_size = \"20GB\"")
+        defaults["limits"] = Limits.from_table(data["limits"], str(path))
     if "invoice_format" in data:
         if fmt:
             raise ConfigError(f"{path}: give the invoice format either as [run].invoice_format or as an "

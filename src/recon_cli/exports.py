@@ -210,7 +210,7 @@ def resolve_subscription_names(changes: Typed, subscriptions: pd.DataFrame, wher
     import pandas as pd
 
     frame = changes.frame
-    known = frame["subscription_id_key"].isin(set(subscriptions["subscription_id_key"]))
+    known = frame["subscription_id_key"].isin(subscriptions["subscription_id_key"])  # a Series: pyarrow's is_in
     if known.all() or frame.empty:
         return changes
     names = _subscription_names(subscriptions)

@@ -153,3 +153,10 @@ def concat_rejects(parts: list[pd.DataFrame]) -> pd.DataFrame:
 
     present = [p for p in parts if len(p)]
     return pd.concat(present, ignore_index=True) if present else empty_rejects()
+
+
+def as_series(values: Any, index: Any) -> pd.Series:
+    """`values` as a Series on `index` (a stage may hand back a numpy array)."""
+    import pandas as pd
+
+    return values if isinstance(values, pd.Series) else pd.Series(values, index=index)

@@ -8,27 +8,25 @@ encodings and delimiters, a workbook, a Graph export) is decided from its bytes,
 from __future__ import annotations
 
 import csv
-import zipfile
+import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from recon_cli.errors import InputError
 from recon_cli.formats import header_key
 from recon_cli.formats.sniff import TextLayout, container, sniff_text
-from recon_cli.records import RejectCode
+from recon_cli.formats.textrows import unique_headers
+from recon_cli.limits import Limits, active_limits, over_limit, show_size
 
 if TYPE_CHECKING:
     import pandas as pd
 
 # Spreadsheet row of the first data line: the header is row 1.
 FIRST_DATA_ROW = 2
-# An xlsx is a zip: refuse one that would inflate past this (a zip bomb, or not a billing export).
-MAX_XLSX_INFLATED = 4 * 1024**3
-MAX_XLSX_RATIO = 200
 SNIFF_BYTES = 64 * 1024
-# Marks a row read with more cells than the header, so it is rejected, not silently cut.
-TOO_WIDE = "\x00too_wide\x00"
+# The C engine reads this many rows at a time, dropping blank ones: 2 MB of blank lines stays small.
+CHUNK_ROWS = 100_000
 
 
 @dataclass
@@ -42,8 +40,8 @@ class RawTable:
         notes: what the reader noticed (encoding fallback...), shown to the user.
         kind: "csv", "xlsx" or "jsonl".
         delimiter: the CSV delimiter (";" hints at a European layout: decimal comma, D/M dates).
-        rejects: rows that could not be read as a row (too many cells, not a JSON object),
-            with the fields of a reject; they are not in `frame`.
+        rejects: rows that could not be read as a row (too many cells, an unbalanced quote, not a
+            JSON object), with the fields of a reject; they are not in `frame`.
     """
 
     frame: pd.DataFrame
@@ -73,6 +71,7 @@ def read_table(path: Path) -> RawTable:
 
     if path.is_dir():
         return _graph_table(path, read_graph_records(path))
+    check_input_file(path)
     head = _head(path)
     kind = container(head)
     if kind == "xlsx" or (not head and path.suffix.lower() in {".xlsx", ".xlsm"}):
@@ -88,23 +87,42 @@ def read_table(path: Path) -> RawTable:
     return read_csv_table(path, head)
 
 
+def check_input_file(path: Path, limits: Limits | None = None) -> None:
+    """Refuse what is not a regular file (a FIFO would block the run for ever) or is past max_input_size."""
+    import stat
+
+    limits = limits or active_limits()
+    try:
+        info = path.stat()
+    except OSError as exc:  # a missing file, a symlink loop, no permission
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{path}: not a regular file (a pipe, device or socket); save the export to a file "
+                         "and give that file")
+    if info.st_size > limits.max_input_size:
+        raise over_limit(path.name, f"a file of {show_size(info.st_size)}", "max_input_size",
+                         show_size(limits.max_input_size))
+
+
 def _read_gzip_csv(path: Path) -> RawTable:
-    """A compressed CSV (invoice.csv.gz): decompressed into a temporary folder, then read as any CSV."""
-    import gzip
-    import shutil
+    """A compressed CSV (invoice.csv.gz): inflated into a temporary folder (within the caps), then read
+    as any CSV."""
     import tempfile
     import zlib
+
+    from recon_cli.formats.graph import inflated_chunks
 
     inner = path.name[:-3] if path.name.lower().endswith(".gz") else path.name
     with tempfile.TemporaryDirectory(prefix="recon-") as folder:
         target = Path(folder) / inner
         try:
-            with gzip.open(path, "rb") as source, target.open("wb") as sink:
-                shutil.copyfileobj(source, sink)
+            with target.open("wb") as sink:
+                for chunk in inflated_chunks(path, active_limits()):
+                    sink.write(chunk)
         except (OSError, EOFError, zlib.error) as exc:
             raise InputError(f"{path.name}: not a readable gzip file ({exc})") from exc
         table = read_csv_table(target)
-    return replace(table, file=path.name)
+    return replace(table, file=path.name, rejects=[{**r, "file": path.name} for r in table.rejects])
 
 
 def _head(path: Path) -> bytes:
@@ -117,88 +135,76 @@ def _head(path: Path) -> bytes:
 
 def _graph_table(path: Path, read: tuple[pd.DataFrame, list[dict[str, Any]], list[str]]) -> RawTable:
     frame, rejects, notes = read
-    return RawTable(frame=frame, file=path.name, notes=notes, kind="jsonl", rejects=rejects)
+    return _finish(frame, path.name, None, notes, rejects=rejects, kind="jsonl")
 
 
 def read_csv_table(path: Path, head: bytes | None = None) -> RawTable:
     """Read a delimited text file as strings, keeping spreadsheet row numbers."""
     import pandas as pd
 
+    from recon_cli.formats.textrows import MANY_BLANK_LINES, check_header_width, interior_blank_lines, read_records
+
+    limits = active_limits()
+    check_input_file(path, limits)
     head = _head(path) if head is None else head
     if not head.strip(b" \t\r\n\xef\xbb\xbf\xff\xfe"):
         raise InputError(f"{path.name}: the file is empty; expected a header row and data rows")
     layout = sniff_text(path.name, head, complete=len(head) < SNIFF_BYTES)
+    check_header_width(path, layout, limits)
+    blank = interior_blank_lines(path, layout.encoding)
     # The fast path: pyarrow's multi-threaded reader, for UTF-8 files whose row numbers it keeps.
-    if layout.is_utf8 and not layout.skip and not _has_interior_blank_line(path):
+    if layout.is_utf8 and not layout.skip and not blank:
         frame = _read_with_pyarrow(path, layout.delimiter)
         if frame is not None:
             return _finish(frame, path.name, None, layout.notes, delimiter=layout.delimiter, nulls=False)
     try:
-        frame = _read_with_pandas(path, layout)
+        frame = _read_with_pandas(path, layout) if blank < MANY_BLANK_LINES else None
     except UnicodeDecodeError:
         layout = replace(layout, encoding="cp1252",
                          notes=[*layout.notes, f"{path.name}: not UTF-8; read as Windows-1252 (cp1252)."])
         frame = _read_with_pandas(path, layout)
     except pd.errors.EmptyDataError as exc:
         raise InputError(f"{path.name}: the file is empty; expected a header row and data rows") from exc
-    if frame is None:  # rows of uneven width: read record by record, rejecting the too-wide ones
-        frame = _read_with_csv_module(path, layout)
-    return _finish(frame, path.name, None, layout.notes, delimiter=layout.delimiter)
+    if frame is not None:
+        return _finish(frame, path.name, None, layout.notes, delimiter=layout.delimiter)
+    # Rows of uneven width, or a line break inside a cell: record by record, with the rejects named.
+    frame, rejects, notes = read_records(path, layout, limits)
+    return _finish(frame, path.name, None, [*layout.notes, *notes], delimiter=layout.delimiter, rejects=rejects)
 
 
 def _read_with_pandas(path: Path, layout: TextLayout) -> pd.DataFrame | None:
-    """pandas' C engine; None when a row has more cells than the header."""
+    """pandas' C engine, a chunk at a time with blank rows dropped; None when a row has more cells than
+    the header, or a cell holds a line break (an unbalanced quote may have merged rows: see textrows.py)."""
+    import numpy as np
     import pandas as pd
 
+    parts: list[pd.DataFrame] = []
+    start = FIRST_DATA_ROW
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding=layout.encoding,
-                           sep=layout.delimiter, skip_blank_lines=False, engine="c", quotechar='"',
-                           index_col=False, skiprows=layout.skip)
-    except pd.errors.ParserError:
+        with warnings.catch_warnings():
+            # The C engine only warns when the first data row is wider than the header, and drops its cells.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            with pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding=layout.encoding,
+                             sep=layout.delimiter, skip_blank_lines=False, engine="c", quotechar='"',
+                             index_col=False, skiprows=layout.skip, chunksize=CHUNK_ROWS, compression=None,
+                             # UTF-8 strictly, so that a file that is not falls back to cp1252; cp1252 has
+                             # five undefined bytes, and UTF-16 lone surrogates: shown as U+FFFD, not a crash.
+                             encoding_errors="strict" if layout.is_utf8 else "replace") as reader:
+                for chunk in reader:
+                    chunk = chunk.fillna("")
+                    chunk["__row__"] = np.arange(start, start + len(chunk), dtype="int64")
+                    start += len(chunk)
+                    columns = [c for c in chunk.columns if c != "__row__"]
+                    if any(chunk[c].str.contains("\n", regex=False).any() for c in columns):
+                        return None
+                    if columns and len(chunk):
+                        chunk = chunk.loc[~_rows_where(chunk, columns, lambda column: "")]
+                    parts.append(chunk)
+    except (pd.errors.ParserError, pd.errors.ParserWarning):
         return None
     except csv.Error as exc:
         raise InputError(f"{path.name}: not a readable CSV table: {exc}") from exc
-
-
-def _read_with_csv_module(path: Path, layout: TextLayout) -> pd.DataFrame:
-    """Record by record: a row wider than the header (with text in the extra cells) is marked
-    TOO_WIDE and becomes a reject later; a narrower one is padded with blanks."""
-    import pandas as pd
-
-    rows: list[list[str]] = []
-    try:
-        with path.open(encoding=layout.encoding, errors="replace", newline="") as handle:
-            for _ in range(layout.skip):
-                handle.readline()
-            reader = csv.reader(handle, delimiter=layout.delimiter)
-            header = next(reader, [])
-            width = len(header)
-            for record in reader:
-                if len(record) > width and any(cell.strip() for cell in record[width:]):
-                    rows.append([TOO_WIDE + str(len(record)), *[""] * (width - 1)])
-                else:
-                    rows.append((record + [""] * width)[:width])
-    except csv.Error as exc:
-        # A cell past the csv module's size limit: an unbalanced quote swallowed the rest of the file.
-        raise InputError(f"{path.name}: not a readable CSV table near row {len(rows) + 2}: {exc}; "
-                         "check for an unbalanced quote") from exc
-    return pd.DataFrame(rows, columns=header, dtype="str")
-
-
-def _has_interior_blank_line(path: Path) -> bool:
-    """True when a blank line sits between data lines: a reader that skips it would shift row numbers."""
-    import mmap
-    import re
-
-    with path.open("rb") as handle:
-        size = path.stat().st_size
-        if size == 0:
-            return False
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            tail = data[max(0, size - 4096):]
-            end = size - (len(tail) - len(tail.rstrip()))
-            found = re.search(rb"\n[ \t\r]*\n", data)
-            return found is not None and found.end() < end
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
 
 
 def _read_with_pyarrow(path: Path, delimiter: str) -> pd.DataFrame | None:
@@ -207,6 +213,7 @@ def _read_with_pyarrow(path: Path, delimiter: str) -> pd.DataFrame | None:
     A million-line invoice reads several times faster than with the C engine; anything it
     refuses (ragged rows, invalid UTF-8) falls back to the C engine and its exact messages.
     """
+    import numpy as np
     import pyarrow as pa
     from pyarrow import csv as arrow_csv
 
@@ -215,7 +222,7 @@ def _read_with_pyarrow(path: Path, delimiter: str) -> pd.DataFrame | None:
         if len(set(names)) != len(names):
             return None  # duplicated headers: let pandas number them the usual way
         table = arrow_csv.read_csv(
-            path,
+            pa.memory_map(str(path)),  # a file, not a name: pyarrow would take a .gz name for gzip data
             read_options=arrow_csv.ReadOptions(block_size=1 << 24, column_names=names, skip_rows=1),
             parse_options=arrow_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=arrow_csv.ConvertOptions(
@@ -225,6 +232,8 @@ def _read_with_pyarrow(path: Path, delimiter: str) -> pd.DataFrame | None:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError, ValueError, csv.Error):
         return None
     frame: pd.DataFrame = table.to_pandas()
+    # No blank line sits between rows here, so rows are numbered in order (a column named __row__ is not ours).
+    frame["__row__"] = np.arange(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame), dtype="int64")
     return frame
 
 
@@ -234,77 +243,79 @@ def _header_names(path: Path, delimiter: str) -> list[str]:
 
 
 def read_xlsx_tables(path: Path) -> dict[str, RawTable]:
-    """Read every sheet of a workbook as strings (calamine when installed, else openpyxl)."""
-    import pandas as pd
+    """Read every sheet of a workbook as strings, at its real extent (formats/sheets.py)."""
+    from recon_cli.formats.sheets import read_sheets
 
-    _check_zip(path)
-    try:
-        import python_calamine  # noqa: F401
-
-        engine: Literal["calamine", "openpyxl"] = "calamine"
-    except ImportError:
-        engine = "openpyxl"
-    try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False, na_filter=False,
-                               engine=engine)
-    except Exception as exc:  # the readers raise many types for a damaged workbook
-        raise InputError(f"{path.name}: not a readable .xlsx workbook ({exc})") from exc
-    tables = {name: replace(_finish(frame, path.name, name, []), kind="xlsx") for name, frame in sheets.items()}
+    limits = active_limits()
+    check_input_file(path, limits)
+    tables = {sheet.name: _finish(sheet.frame, path.name, sheet.name, sheet.notes, kind="xlsx")
+              for sheet in read_sheets(path, limits)}
     if not tables:
         raise InputError(f"{path.name}: the workbook has no sheets")
     return tables
 
 
-def _check_zip(path: Path) -> None:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            inflated = sum(info.file_size for info in archive.infolist())
-            packed = max(1, sum(info.compress_size for info in archive.infolist()))
-    except zipfile.BadZipFile as exc:
-        raise InputError(f"{path.name}: not an .xlsx workbook (not a zip archive)") from exc
-    if inflated > MAX_XLSX_INFLATED or inflated / packed > MAX_XLSX_RATIO:
-        raise InputError(f"{path.name}: refused: the workbook would inflate to {inflated:,} bytes "
-                         f"({inflated // packed}x its size); export it as CSV instead")
-
-
 def _finish(frame: pd.DataFrame, file: str, sheet: str | None, notes: list[str], *, delimiter: str = ",",
-            nulls: bool = True) -> RawTable:
-    """Number rows as the spreadsheet shows them, then drop rows with no value at all and
-    header rows repeated inside the data (files concatenated, or pasted together in Excel).
+            nulls: bool = True, rejects: list[dict[str, Any]] | None = None, kind: str = "csv") -> RawTable:
+    """Check the cells against the caps, then drop rows with no value at all and header rows repeated
+    inside the data (files concatenated, or pasted together in Excel).
 
     Args:
         nulls: the reader may have left missing cells (short rows) as NaN: make them blank.
     """
-    import numpy as np
-
-    frame = frame.copy()
-    frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
+    # Headers without their BOM and spaces, still unique (" a" and "a" would become one name for two columns).
+    names = iter(unique_headers([str(c).replace("\ufeff", "").strip() for c in frame.columns if c != "__row__"]))
+    frame.columns = [c if c == "__row__" else next(names) for c in frame.columns]
     if nulls and len(frame):
         frame = frame.fillna("")
-    if len(frame.columns) and len(frame):
-        # Azure exports have been seen with a second BOM on the first data cell.
-        first = frame.columns[0]
-        frame.loc[frame.index[0], first] = str(frame.iloc[0, 0]).lstrip("\ufeff")
-    frame["__row__"] = np.arange(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame), dtype="int64")
+    where = file if sheet is None else f"{file} [{sheet}]"
     data_columns = [c for c in frame.columns if c != "__row__"]
-    rejects: list[dict[str, Any]] = []
+    _check_cells(frame, data_columns, where, active_limits())
     if data_columns and len(frame):
+        # Azure exports have been seen with a second BOM on the first data cell.
+        first = data_columns[0]
+        frame.loc[frame.index[0], first] = str(frame[first].iloc[0]).lstrip("\ufeff")
         blank = _rows_where(frame, data_columns, lambda column: "")
         repeated = _rows_where(frame, data_columns, lambda column: column) & ~blank
-        wide = frame[data_columns[0]].str.startswith(TOO_WIDE).to_numpy(dtype=bool, na_value=False)
-        for row, cells in zip(frame.loc[wide, "__row__"], frame.loc[wide, data_columns[0]], strict=True):
-            rejects.append({"file": file if sheet is None else f"{file} [{sheet}]", "row": int(row), "column": "",
-                            "value": "", "code": RejectCode.TOO_MANY_CELLS.value,
-                            "message": f"the row has {cells[len(TOO_WIDE):]} cells, the header "
-                                       f"{len(data_columns)}: a delimiter or quote is out of place"})
         if repeated.any():
             rows = frame.loc[repeated, "__row__"].tolist()
             notes = [*notes, f"{file}: {len(rows)} repeated header row(s) inside the data skipped "
                              f"(row {', '.join(map(str, rows[:5]))}{'...' if len(rows) > 5 else ''})."]
-        drop = blank | repeated | wide
+        drop = blank | repeated
         if drop.any():
             frame = frame.loc[~drop].reset_index(drop=True)
-    return RawTable(frame=frame, file=file, sheet=sheet, notes=notes, delimiter=delimiter, rejects=rejects)
+    return RawTable(frame=frame, file=file, sheet=sheet, notes=notes, delimiter=delimiter, rejects=rejects or [],
+                    kind=kind)
+
+
+def _check_cells(frame: pd.DataFrame, columns: list[str], where: str, limits: Limits) -> None:
+    """Refuse the file at its first header or cell longer than max_cell_chars, naming its row and column."""
+    cap = limits.max_cell_chars
+    for column in columns:
+        if len(column) > cap:
+            raise over_limit(f"{where}, row 1", f"a header of {len(column):,} characters", "max_cell_chars",
+                             f"{cap:,} characters per cell")
+    if len(columns) > limits.max_columns:
+        raise over_limit(f"{where}, row 1", f"the header has {len(columns):,} cells", "max_columns",
+                         f"{limits.max_columns:,} columns")
+    for column in columns:
+        # Bytes first (arrow reads them from the offsets, for nothing); characters only past the cap.
+        if _most_bytes(frame[column]) <= cap:
+            continue
+        lengths = frame[column].str.len().to_numpy(dtype="int64", na_value=0)
+        if lengths.max() > cap:
+            at = int(lengths.argmax())
+            raise over_limit(f"{where}, row {frame['__row__'].iloc[at]}, column {column[:60]!r}",
+                             f"a cell of {int(lengths[at]):,} characters", "max_cell_chars",
+                             f"{cap:,} characters per cell")
+
+
+def _most_bytes(cells: pd.Series) -> int:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    longest = pc.max(pc.binary_length(pa.array(cells, type=pa.large_string(), from_pandas=True))).as_py()
+    return int(longest or 0)
 
 
 def _rows_where(frame: pd.DataFrame, columns: list[str], expected: Any) -> Any:

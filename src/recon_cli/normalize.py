@@ -17,7 +17,7 @@ from recon_cli.formats.conventions import decide_date_order, decide_decimal_styl
 from recon_cli.formats.damage import excel_damage_notes
 from recon_cli.formats.dates import DateEvidence, factorize_dates, parse_date, parse_dates
 from recon_cli.formats.nce import KNOWN_CHARGE_TYPES
-from recon_cli.formats.numbers import factorize_numbers, parse_decimal, parse_numbers
+from recon_cli.formats.numbers import EXPECTED_RANGE, factorize_numbers, parse_decimal, parse_numbers
 from recon_cli.formats.vocabularies import FREQUENCY, NO_PLAN, USAGE
 from recon_cli.frames import concat_rejects, decimal_test, empty_rejects, reject_rows
 from recon_cli.outputs.inert import ID_NOISE
@@ -113,7 +113,8 @@ def normalize_table(table: RawTable, fmt: TableFormat, *, date_format: str | Non
             bad_rows |= _blank_rejects(text, text == "", raw, where, header or column.source, rejects)
         if column.name in numbers:
             values, bad = parse_numbers(numbers[column.name], styles.comma[column.name])
-            expected = "an amount like 1234.56" if column.type == MONEY else "a number like 12 or 1,200"
+            expected = ("an amount like 1234.56" if column.type == MONEY else "a number like 12 or 1,200") + (
+                f" ({EXPECTED_RANGE})")
             code = RejectCode.NOT_A_NUMBER
         elif column.name in dates:
             values, bad = parse_dates(dates[column.name], order)
@@ -181,9 +182,10 @@ def _line_break_notes(rows: pd.DataFrame, where: str) -> list[str]:
     for column in rows.columns:
         if column == "__row__":
             continue
-        broken = rows.loc[rows[column].str.contains("\n", regex=False).to_numpy(dtype=bool, na_value=False)]
-        if len(broken):
-            return [f"{where}: row {broken['__row__'].iloc[0]}: the cell '{column}' holds a line break; if a quote "
+        broken = rows[column].str.contains("\n", regex=False).to_numpy(dtype=bool, na_value=False)
+        if broken.any():  # one column's cells only: a wide file of many rejected rows stays cheap
+            first = rows["__row__"].to_numpy()[broken.argmax()]
+            return [f"{where}: row {first}: the cell '{column}' holds a line break; if a quote "
                     "is unbalanced there, the rows after it were read into this one. Check the file at that row."]
     return []
 

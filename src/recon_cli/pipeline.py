@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from recon_cli import arithmetic, assemble, confirm, explain, exports, history, match, money, normalize, price, rebill
-from recon_cli.frames import concat_rejects
+from recon_cli.frames import as_series, concat_rejects
 from recon_cli.invoices import read_invoices
 from recon_cli.periods import previous_period
 from recon_cli.result import ReconResult
@@ -51,12 +51,19 @@ class RunInputs:
 
 def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run_id: str = "",
               progress: Progress | None = None, earlier: Earlier | None = None) -> ReconResult:
-    """Reconcile one month's invoices against the subscriptions and their change log (PRODUCT.md §3).
+    """Reconcile one month's invoices against the subscriptions and their change log (PRODUCT.md §3),
+    in Decimals of 60 significant digits (28 would overflow on two in-range 15-digit values multiplied).
 
     Args:
         earlier: given the run's period, the subscriptions that needed a person in the previous
             month's run, with their `open_since` (the store's `open_exceptions`).
     """
+    with localcontext(prec=60):
+        return _reconcile(inputs, confirmations, run_id, progress, earlier)
+
+
+def _reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation], run_id: str, progress: Progress | None,
+               earlier: Earlier | None) -> ReconResult:
     step = progress or (lambda _message: None)
     step("loading invoices")
     invoices = read_invoices(inputs.invoices, inputs.invoice_format, inputs.invoice_profile, inputs.date_format)
@@ -131,15 +138,10 @@ def assess(lines: pd.DataFrame, decisions: explain.Decisions, min_margin: Decima
     prices = price.price_lines(lines, min_margin)
     worth = money.line_money(lines, decisions, verdicts, prices)
     sums = arithmetic.check_arithmetic(lines)
-    needs = confirm.needs_person(_series(verdicts.status, lines), _series(verdicts.reason, lines),
-                                 _series(prices.price_status, lines), sums.flagged)
+    needs = confirm.needs_person(as_series(verdicts.status, lines.index), as_series(verdicts.reason, lines.index),
+                                 as_series(prices.price_status, lines.index), sums.flagged)
     texts = verdicts.explanation + explain.finding_sentences(lines, prices.price_status, prices.unit_cost, worth,
                                                              sums)
     return assemble.result_lines(lines, verdicts, prices, worth, sums, needs, texts)
 
-
-def _series(values: Any, lines: Any) -> Any:
-    import pandas as pd
-
-    return values if isinstance(values, pd.Series) else pd.Series(values, index=lines.index)
 

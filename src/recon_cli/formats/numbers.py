@@ -32,6 +32,19 @@ _ONE_GROUP_COMMA = re.compile(r"[1-9]\d{0,2},\d{3}")
 _ONE_GROUP_DOT = re.compile(r"[1-9]\d{0,2}\.\d{3}")
 _DOT_STYLE = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?")
 _COMMA_STYLE = re.compile(r"(?:\d{1,3}(?:\.\d{3})+|\d*)(?:,\d*)?")
+# What a money or quantity cell may hold; past it the cell is a reject (it is damage, not an amount),
+# so no later step meets 1E+999999999, whose first sum or rounding would raise. No invoice line, price,
+# rate or seat count comes near 10^15, and 10,000,000 of them sum exactly in Decimal's 28 digits.
+# Digits: Partner Center writes up to 16 decimals (Microsoft's own usage example: EffectiveUnitPrice
+# 0.0209496384791679; seat prices carry up to 6), a double prints at most 17 significant digits, and an
+# exact prorated price (UnitPrice / 31 x 12) has Decimal's 28; more than 28 would be rounded by the
+# first multiplication anyway, so a 40-digit fraction or a 500-digit integer is refused. Places: 32
+# keep a 28-digit price under 0.0001 and refuse 1E-400.
+MAX_MAGNITUDE = 15
+MAX_DIGITS = 28
+MAX_PLACES = 32
+EXPECTED_RANGE = f"under 10^{MAX_MAGNITUDE}, with at most {MAX_DIGITS} significant digits"
+_ONE = Decimal(1)
 
 
 @dataclass(frozen=True)
@@ -134,8 +147,8 @@ def parse_numbers(numbers: NumberTexts, decimal_comma: bool = False) -> tuple[pd
         plain &= ~texts.str.fullmatch(AMBIGUOUS_DOT).to_numpy(dtype=bool)
     values_list = texts.tolist()
     # Plain numbers (nearly all of them) go straight to Decimal; the pattern guarantees they parse.
-    parsed: list[Decimal | None] = [Decimal(v) if ok else None for v, ok in zip(values_list, plain.tolist(),
-                                                                               strict=True)]
+    parsed: list[Decimal | None] = [bounded(Decimal(v)) if ok else None for v, ok in zip(values_list, plain.tolist(),
+                                                                                        strict=True)]
     for position in np.flatnonzero(~plain).tolist():
         value = values_list[position]
         if value:
@@ -153,10 +166,33 @@ def parse_numbers(numbers: NumberTexts, decimal_comma: bool = False) -> tuple[pd
 
 def _decimal(text: str) -> Decimal | None:
     try:
-        number = Decimal(text)
+        return bounded(Decimal(text))
     except InvalidOperation:
         return None
-    return number if number.is_finite() else None
+
+
+def bounded(number: Decimal) -> Decimal | None:
+    """The number when it can be an amount or a quantity (see MAX_MAGNITUDE), else None.
+
+    Checked on its digits alone, with no arithmetic, so 1E+999999999 costs nothing. Trailing zeros
+    are not digits that count (1.50000000000000000000000 is 1.5), and an exponent form is written
+    out (1E+3 is 1000), so the text the store and the outputs write is always plain.
+    """
+    if not number.is_finite():
+        return None
+    sign, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # a finite number's exponent
+    if number.is_zero():
+        return number if -MAX_PLACES <= exponent <= 0 else Decimal(0)
+    kept = len(digits)
+    while digits[kept - 1] == 0:
+        kept -= 1
+    scale = exponent + len(digits) - kept  # the exponent of the last significant digit
+    if scale + kept > MAX_MAGNITUDE or kept > MAX_DIGITS or -scale > MAX_PLACES:
+        return None
+    if -exponent > MAX_PLACES:
+        number = Decimal((sign, digits[:kept], scale))
+    return number.quantize(_ONE) if exponent > 0 else number
 
 
 def parse_decimal(text: pd.Series, decimal_comma: bool | None = None) -> tuple[pd.Series, pd.Series]:

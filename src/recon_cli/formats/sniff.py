@@ -67,8 +67,10 @@ def sniff_encoding(name: str, head: bytes) -> tuple[str, list[str]]:
             return "utf-16-le", []
         if len(head) >= 4 and even.count(0) > 0.4 * len(even) and odd.count(0) == 0:
             return "utf-16-be", []
-        raise InputError(f"{name}: this is not a text table (it holds binary data); "
-                         "expected a CSV, an .xlsx workbook or a Graph export (.jsonl.gz)")
+        # A stray NUL or two is damage in a text table (a reader keeps it in its cell); many are binary data.
+        if head.count(0) > max(2, len(head) // 1000):
+            raise InputError(f"{name}: this is not a text table (it holds binary data); "
+                             "expected a CSV, an .xlsx workbook or a Graph export (.jsonl.gz)")
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
