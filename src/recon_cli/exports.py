@@ -20,6 +20,7 @@ from recon_cli.formats import TableFormat, resolve_columns
 from recon_cli.formats.detect import looks_like_invoice
 from recon_cli.formats.subscriptions import CHANGE_LOG, SUBSCRIPTIONS
 from recon_cli.formats.vocabularies import CANCELLED, FREQUENCY, MONTHLY, PROVISIONING, STATUS
+from recon_cli.frames import is_in
 from recon_cli.load import read_subscription_tables
 from recon_cli.log_mismatch import change_log_mismatch
 from recon_cli.normalize import Typed, damage_notes, id_key, normalize_table
@@ -210,7 +211,7 @@ def resolve_subscription_names(changes: Typed, subscriptions: pd.DataFrame, wher
     import pandas as pd
 
     frame = changes.frame
-    known = frame["subscription_id_key"].isin(subscriptions["subscription_id_key"])  # a Series: pyarrow's is_in
+    known = is_in(frame["subscription_id_key"], subscriptions["subscription_id_key"])
     if known.all() or frame.empty:
         return changes
     names = _subscription_names(subscriptions)
@@ -252,5 +253,5 @@ def _subscription_names(subscriptions: pd.DataFrame) -> dict[str, str]:
     ]).drop_duplicates()
     candidates = candidates.loc[candidates["name"] != ""]
     held = candidates.groupby("name")["key"].nunique()
-    unique = candidates.loc[candidates["name"].isin(held.index[held == 1])].drop_duplicates("name")
+    unique = candidates.loc[is_in(candidates["name"], held.index[held == 1].to_series())].drop_duplicates("name")
     return dict(zip(unique["name"], unique["key"], strict=True))

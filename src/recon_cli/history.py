@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from recon_cli.frames import decimal_sums
+from recon_cli.frames import decimal_sums, decimal_totals
 from recon_cli.records import SUBSCRIPTION_STATE_FIELDS, Status
 
 if TYPE_CHECKING:
@@ -64,33 +64,37 @@ def subscription_states(lines: pd.DataFrame, missing: pd.DataFrame) -> pd.DataFr
     import numpy as np
     import pandas as pd
 
-    keys = subscription_keys(lines)
-    urgency = lines["status"].map(STATUS_URGENCY).fillna(9).astype("int64")
-    order = np.lexsort((lines.index.to_numpy(), urgency.to_numpy(), ~lines["needs_person"].astype(bool).to_numpy(),
-                        keys.to_numpy(dtype=object)))
-    first = lines.iloc[order].assign(subscription_key=keys.iloc[order].to_numpy())
-    first = first.loc[~first["subscription_key"].duplicated()]
-    groups = keys.to_numpy()
-    sums = {name: decimal_sums(lines[name], pd.Series(groups, index=lines.index))
-            for name in ("money_at_risk", "over_billed", "price_effect")}
-    counts = pd.Series(groups).value_counts()
-    found = first["subscription_key"]
-    subscription_id = first["matched_subscription_id"].where(first["matched_subscription_id"].fillna("") != "",
-                                                             first["subscription_id"])
+    # Subscriptions as integer codes in key order; the most urgent line of each comes first.
+    codes, found = pd.factorize(subscription_keys(lines), sort=True)
+    needs = lines["needs_person"].astype(bool).to_numpy()
+    urgency = lines["status"].map(STATUS_URGENCY).fillna(9).astype("int64").to_numpy()
+    order = np.lexsort((np.arange(len(lines)), urgency, ~needs, codes))
+    ordered = codes[order]
+    first = order[np.r_[True, ordered[1:] != ordered[:-1]]] if len(order) else order
+
+    def at_first(name: str) -> np.ndarray:
+        return lines[name].take(first).to_numpy()
+
+    sums = {}
+    for name in ("money_at_risk", "over_billed", "price_effect"):
+        totals = decimal_totals(lines[name], codes, len(found))
+        if totals is None:
+            by_key = decimal_sums(lines[name], pd.Series(np.asarray(found)[codes], index=lines.index))
+            totals = [by_key.get(key, Decimal(0)) for key in found]
+        sums[name] = totals
+    matched = at_first("matched_subscription_id")
+    own = at_first("subscription_id")
     states = pd.DataFrame({
-        "subscription_key": found.to_numpy(), "subscription_id": subscription_id.to_numpy(),
-        "customer_id": first["customer_id"].to_numpy(), "customer_name": first["customer_name"].to_numpy(),
-        "product": first["product"].to_numpy(), "currency": first["currency"].to_numpy(),
-        "kind": first["kind"].to_numpy(), "status": first["status"].to_numpy(), "reason": first["reason"].to_numpy(),
-        "price_status": first["price_status"].to_numpy(),
-        "needs_person": [bool(v) for v in lines["needs_person"].groupby(groups).any().reindex(found).to_numpy()],
-        "open_since": first["open_since"].to_numpy(),
-        "provider_quantity": first["provider_quantity"].to_numpy(),
-        "subscription_quantity": first["subscription_quantity"].to_numpy(),
-        "quantity_delta": first["quantity_delta"].to_numpy(),
-        **{name: [sums[name].get(key, Decimal(0)) for key in found] for name in sums},
-        "line_count": counts.reindex(found).fillna(0).astype("int64").to_numpy(),
-        "line_id": first["line_id"].to_numpy(),
+        "subscription_key": np.asarray(found, dtype=object),
+        "subscription_id": np.where(pd.Series(matched).fillna("").to_numpy() != "", matched, own),
+        **{name: at_first(name) for name in ("customer_id", "customer_name", "product", "currency", "kind",
+                                             "status", "reason", "price_status")},
+        "needs_person": needs[first],  # the urgent line comes first: any line needing a person is it
+        **{name: at_first(name) for name in ("open_since", "provider_quantity", "subscription_quantity",
+                                             "quantity_delta")},
+        **sums,
+        "line_count": np.bincount(codes, minlength=len(found)).astype("int64"),
+        "line_id": at_first("line_id"),
     })
     absent = missing.assign(subscription_key=missing["subscription_id"].fillna("").astype("str").str.strip()
                             .str.lower())

@@ -193,9 +193,11 @@ def seat_margins(lines: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
     """
     import numpy as np
 
-    priced = lines.loc[(lines["kind"] == Kind.SEAT.value) & (lines["status"] != Status.UNMATCHED.value)
-                       & lines["margin_pct"].notna() & lines["unit_price"].notna()
-                       & lines["subscription_quantity"].notna()]
+    wanted = ((lines["kind"] == Kind.SEAT.value) & (lines["status"] != Status.UNMATCHED.value)
+              & lines["margin_pct"].notna() & lines["unit_price"].notna() & lines["subscription_quantity"].notna())
+    # Only the columns used: a copy of the whole result frame would set the run's memory peak.
+    priced = lines.loc[wanted, ["matched_subscription_id", "billing_frequency", "unit_price",
+                                "subscription_quantity", "margin_pct", "currency"]]
     priced = priced.drop_duplicates("matched_subscription_id")
     if priced.empty:
         return {}, {}
