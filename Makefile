@@ -19,6 +19,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	touch $@ $(VENV)/.installed
+
 demo: $(VENV)/.installed
 	@mkdir -p $(DEMO)
 	RECON_HOME=$(DEMO) $(BIN)/recon run sample_data/invoice.csv sample_data/invoice-eur.csv \
@@ -39,8 +43,12 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
-bench: $(VENV)/.installed
-	$(BIN)/python bench/bench_run.py
+# Months of these sizes are generated once under bench/out/; the report goes to bench/results.md.
+# `make bench SIZES=100000 ROUNDS=1` for a quick look.
+SIZES  ?= 100000 1000000 3000000
+ROUNDS ?= 3
+bench: $(VENV)/.installed-bench
+	$(BIN)/python bench/bench.py $(SIZES) --rounds $(ROUNDS)
 
 clean:
 	rm -rf $(VENV) $(DEMO) .recon .pytest_cache

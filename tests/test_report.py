@@ -255,3 +255,17 @@ def test_runs_report_accepts_minimal_summaries() -> None:
     run = RunSummary(run_id="r1", created_at="2026-11-01T00:00:00Z", period=None, invoice_file="inv.csv",
                      subscriptions_file="s.csv", changes_file=None, invoice_format="nce")
     assert "inv.csv" in render(runs_report([run]))
+
+
+def test_raw_cells_are_kept_only_when_asked_and_change_nothing_else() -> None:
+    """`--csv` alone writes the invoices' raw cells back; without it they are let go (over a GB at 1M
+    lines) and every result is the same."""
+    inputs = RunInputs(invoices=(SAMPLE / "invoice.csv",), subscriptions=SAMPLE / "subscriptions.csv",
+                       changes=SAMPLE / "changes.csv", as_of=datetime(2026, 11, 9, 23, 59, 59))
+    kept = reconcile(inputs, run_id="r")
+    dropped = reconcile(dataclasses.replace(inputs, keep_raw=False), run_id="r")
+    assert kept.invoice_raw is not None and len(kept.invoice_raw) == len(kept.lines)
+    assert dropped.invoice_raw is None
+    pd.testing.assert_frame_equal(kept.lines, dropped.lines)
+    pd.testing.assert_frame_equal(kept.subscriptions, dropped.subscriptions)
+    assert kept.summary.model_dump(exclude={"created_at"}) == dropped.summary.model_dump(exclude={"created_at"})

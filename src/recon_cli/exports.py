@@ -245,13 +245,25 @@ def _subscription_names(subscriptions: pd.DataFrame) -> dict[str, str]:
     import pandas as pd
 
     keys = subscriptions["subscription_id_key"]
-    customer, product = subscriptions["customer_name"], subscriptions["product"]
+    # name_key(a + " " + b) is name_key(a) and name_key(b) joined by a space: each computed once per
+    # distinct customer and product, not once per subscription.
+    customer = _distinct_name_keys(subscriptions["customer_name"])
+    product = _distinct_name_keys(subscriptions["product"])
     candidates = pd.concat([
         pd.DataFrame({"name": name_key(subscriptions["subscription_name"]), "key": keys}),
-        pd.DataFrame({"name": name_key(customer + " " + product), "key": keys}),
-        pd.DataFrame({"name": name_key(product + " " + customer), "key": keys}),
+        pd.DataFrame({"name": (customer + " " + product).str.strip(), "key": keys}),
+        pd.DataFrame({"name": (product + " " + customer).str.strip(), "key": keys}),
     ]).drop_duplicates()
     candidates = candidates.loc[candidates["name"] != ""]
     held = candidates.groupby("name")["key"].nunique()
     unique = candidates.loc[is_in(candidates["name"], held.index[held == 1].to_series())].drop_duplicates("name")
     return dict(zip(unique["name"], unique["key"], strict=True))
+
+
+def _distinct_name_keys(text: pd.Series) -> pd.Series:
+    """name_key of each value, worked out once per distinct value (blank stays blank)."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    keyed = name_key(pd.Series(uniques, dtype="str")).tolist()
+    return pd.Series(pd.array([*keyed, None], dtype="str").take(codes), index=text.index, dtype="str")

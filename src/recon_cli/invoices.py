@@ -28,21 +28,25 @@ class Invoices:
 
     Attributes:
         typed: every file's lines, rejects and notes, together.
-        raw: every file's cells as read, with `__row__` and `__file__` (the file name).
+        raw: every file's cells as read, with `__row__` and `__file__` (the file name); None when not kept.
         format_name: the format of each file, joined by ", " when they differ.
         default_currency: the currency most lines are billed in: a subscription with no
             currency of its own is taken to be in it.
     """
 
     typed: Typed
-    raw: pd.DataFrame
+    raw: pd.DataFrame | None
     format_name: str
     default_currency: str
 
 
 def read_invoices(paths: tuple[Path, ...], requested: str = "auto", profile: Any = None,
-                  date_format: str | None = None) -> Invoices:
-    """Read, detect and normalize each invoice file; refuse two files whose line ids collide."""
+                  date_format: str | None = None, keep_raw: bool = True) -> Invoices:
+    """Read, detect and normalize each invoice file; refuse two files whose line ids collide.
+
+    Args:
+        keep_raw: keep each file's cells as read (for `--csv`); otherwise they are let go file by file.
+    """
     import pandas as pd
 
     if not paths:
@@ -55,7 +59,9 @@ def read_invoices(paths: tuple[Path, ...], requested: str = "auto", profile: Any
         fmt = choose_invoice_format(table, requested, profile)
         typed = normalize_invoice(table, fmt, path, date_format=date_format)
         parts.append(Typed(typed.frame, typed.rejects, (*table.notes, *typed.notes), typed.warnings))
-        raws.append(table.frame.assign(**{FILE_COLUMN: path.name}))
+        if keep_raw:
+            raws.append(table.frame.assign(**{FILE_COLUMN: path.name}))
+        del table
         formats.append(fmt.name)
     frame = pd.concat([p.frame for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].frame
     repeated = frame["line_id"].duplicated(keep=False)
@@ -68,7 +74,7 @@ def read_invoices(paths: tuple[Path, ...], requested: str = "auto", profile: Any
                   concat_rejects([p.warnings for p in parts]))
     if frame.empty:
         raise InputError(_no_usable_line(paths, typed.rejects))
-    raw = pd.concat(raws, ignore_index=True) if len(raws) > 1 else raws[0]
+    raw = (pd.concat(raws, ignore_index=True) if len(raws) > 1 else raws[0]) if raws else None
     currency = str(frame["currency"].mode().iloc[0]) if len(frame) else ""
     return Invoices(typed=typed, raw=raw, format_name=", ".join(dict.fromkeys(formats)), default_currency=currency)
 

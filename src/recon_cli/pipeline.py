@@ -47,6 +47,8 @@ class RunInputs:
     invoice_profile: Profile | None = None
     # The daily-rated usage file (--usage), checked against the invoice's usage lines.
     usage: Path | None = None
+    # Keep the invoices' cells as read (only `--csv` writes them back; over a GB at a million lines).
+    keep_raw: bool = True
 
 
 def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run_id: str = "",
@@ -66,7 +68,8 @@ def _reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation], run_id:
                earlier: Earlier | None) -> ReconResult:
     step = progress or (lambda _message: None)
     step("loading invoices")
-    invoices = read_invoices(inputs.invoices, inputs.invoice_format, inputs.invoice_profile, inputs.date_format)
+    invoices = read_invoices(inputs.invoices, inputs.invoice_format, inputs.invoice_profile, inputs.date_format,
+                             inputs.keep_raw)
     default_currency = invoices.default_currency
     as_of = inputs.as_of or datetime.combine(date.today(), time.max)
 
@@ -99,7 +102,6 @@ def _reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation], run_id:
     usage_summary, usage_notes = None, []
     if inputs.usage is not None:
         from recon_cli.usage import check_usage
-
         step("checking usage")
         usage = check_usage(result_lines, inputs.usage)
         rejects = concat_rejects([rejects, usage.rejects])

@@ -103,6 +103,7 @@ def run_month(inputs: RunInputs, outputs: Outputs, store_path: Path,
     from recon_cli.outputs.files import Staging
 
     check_outputs(outputs)
+    inputs = replace(inputs, keep_raw=outputs.csv is not None)
     if not save:
         result = _labelled(pipeline.reconcile(inputs, store.stored_confirmations(store_path),
                                               run_id=store.new_run_id(), progress=progress,

@@ -66,8 +66,9 @@ def _row_keys(files: Any, rows: Any, positions: dict[str, int]) -> Any:
     import numpy as np
     import pandas as pd
 
-    position = pd.Series(files).astype("str").map(lambda f: positions.get(Path(f.split(" [")[0]).name, 0))
-    return position.to_numpy(dtype=np.int64) * ROW_SPAN + np.asarray(rows, dtype=np.int64)
+    codes, names = pd.factorize(pd.Series(files).astype("str"))  # a few files: each looked up once
+    found = np.array([positions.get(Path(str(f).split(" [")[0]).name, 0) for f in names] + [0], dtype=np.int64)
+    return found[codes] * ROW_SPAN + np.asarray(rows, dtype=np.int64)
 
 
 def _reject_messages(result: ReconResult, positions: dict[str, int]) -> dict[int, str]:

@@ -69,8 +69,8 @@ def _json_strings(values: list[Any]) -> list[str]:
     """JSON text of each value; Decimals (the bulk of a line's fields) on a fast path."""
     # Optimistic pass: str(Decimal) is already the JSON string's content unless it is
     # NaN/Infinity or in exponent form, which all show capitals; those redo the column.
-    fast = ['"' + str(v) + '"' if v.__class__ is Decimal else json.dumps(scalar(v), ensure_ascii=False)
-            for v in values]
+    fast = ['"' + str(v) + '"' if v.__class__ is Decimal else "null" if v is None else "true" if v is True
+            else "false" if v is False else json.dumps(scalar(v), ensure_ascii=False) for v in values]
     joined = "".join(fast)
     if "E" not in joined and "N" not in joined and "I" not in joined:
         return fast
