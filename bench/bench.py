@@ -123,10 +123,12 @@ def run_command(m: Month, store: Path, *extra: str) -> list[str]:
 
 def pick_ids(store: Path) -> tuple[str, str]:
     """A line from the middle of the stored run, and its subscription: what explain will be asked about."""
+    from recon_cli.store.schema import line_rows
+
     with sqlite3.connect(store) as db:
-        row = db.execute("SELECT line_id, subscription_id FROM lines WHERE subscription_id <> '' "
-                         "ORDER BY id LIMIT 1 OFFSET (SELECT count(*) FROM lines) / 2").fetchone()
-    return str(row[0]), str(row[1])
+        middle = db.execute("SELECT id FROM lines ORDER BY id LIMIT 1 OFFSET (SELECT count(*) FROM lines) / 2")
+        [line] = line_rows(db, "id = ?", middle.fetchone())
+    return str(line["line_id"]), str(line["matched_subscription_id"] or line["subscription_id"])
 
 
 def add_history(store: Path, months: int) -> None:
@@ -137,8 +139,8 @@ def add_history(store: Path, months: int) -> None:
     with sqlite3.connect(store) as db:
         run_id, seq, period = db.execute("SELECT run_id, seq, period FROM runs ORDER BY seq DESC").fetchone()
         year, month_number = map(int, period.split("-"))
-        tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name "
-                                                 "NOT IN ('runs', 'lines', 'line_aliases', 'confirmations')")]
+        tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN "
+                                                 "('runs', 'lines', 'line_aliases', 'line_layouts', 'confirmations')")]
         run_columns = [row[1] for row in db.execute("PRAGMA table_info(runs)")]
         line_columns = [row[1] for row in db.execute("PRAGMA table_info(lines)")]
         for back in range(months - 1, 0, -1):
@@ -151,6 +153,8 @@ def add_history(store: Path, months: int) -> None:
                        f"{', '.join(values.get(c, c) for c in run_columns)} FROM runs WHERE run_id = ?",
                        (copy_id, copy_seq, f"{index // 12}-{index % 12 + 1:02d}", copy_id,
                         f"{index // 12}-{index % 12 + 1:02d}", run_id))
+            db.execute("INSERT INTO line_layouts (seq, fields) SELECT ?, fields FROM line_layouts WHERE seq = ?",
+                       (copy_seq, seq))
             shift = (copy_seq - seq) * line_span
             db.execute(f"INSERT INTO lines ({', '.join(line_columns)}) SELECT "
                        f"{', '.join('id + ?' if c == 'id' else c for c in line_columns)} FROM lines "
@@ -167,6 +171,7 @@ def add_history(store: Path, months: int) -> None:
         db.execute("UPDATE line_aliases SET id = id + ? WHERE id BETWEEN ? AND ?",
                    ((newest - seq) * line_span, seq * line_span, (seq + 1) * line_span - 1))
         db.execute("UPDATE runs SET seq = ? WHERE run_id = ?", (newest, run_id))
+        db.execute("UPDATE line_layouts SET seq = ? WHERE seq = ?", (newest, seq))
 
 
 def sql_list(paths: list[Path]) -> str:

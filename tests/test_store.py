@@ -16,6 +16,7 @@ import pytest
 from recon_cli import store
 from recon_cli.errors import InputError, RunNotFound
 from recon_cli.result import ReconResult
+from recon_cli.store.schema import line_rows
 
 
 def _with_run_id(result: ReconResult, run_id: str) -> ReconResult:
@@ -121,9 +122,27 @@ def test_no_runs_yet(conn: sqlite3.Connection) -> None:
 
 def test_stored_types(saved: sqlite3.Connection) -> None:
     """Money is the exact decimal as text, rows are integers, and a missing value is NULL."""
-    row = saved.execute("SELECT subtotal, typeof(subtotal), typeof(\"row\"), matched_subscription_id, "
-                        "residual, evidence FROM lines WHERE line_id = 'G000123456-5'").fetchone()
-    assert row == ("-15.00", "text", "integer", None, None, "")
+    [line] = [line for line in line_rows(saved, "1") if line["line_id"] == "G000123456-5"]
+    row = tuple(line[name] for name in ("subtotal", "row", "matched_subscription_id", "residual", "evidence"))
+    assert row == ("-15.00", 5, None, None, "")
+
+
+def test_a_line_is_one_packed_record_and_text_survives_it(tmp_path: Path) -> None:
+    """A stored line is (id, sub_key, record): ~60 fields in one bound value. Text holding the
+    separators, the null mark or backslashes comes back exactly, and None stays distinct from ""."""
+    from recon_cli.records import LINES
+    from recon_cli.store.packing import pack, pack_columns, unpack
+
+    fields = {f.name: f for f in LINES}
+    layout = ("line_id", "explanation", "customer_name", "row", "needs_person", "subtotal")
+    tricky = ["a\x1fb", "\x1e", "back\\slash\\1", "", None, "\\0\x1f\x1e\\"]
+    for text in tricky:
+        values = ["G1-2", text, "x", "7", "1", "-5.00"]
+        [record] = pack_columns([[v] for v in values])
+        assert record == pack(values)
+        assert unpack(record, layout, fields) | {} == {**dict.fromkeys(fields), "line_id": "G1-2", "explanation": text,
+                                                     "customer_name": "x", "row": 7, "needs_person": 1,
+                                                     "subtotal": "-5.00"}
 
 
 def test_explain_by_line_id(saved: sqlite3.Connection) -> None:
@@ -165,8 +184,8 @@ def test_explain_unknown_id(saved: sqlite3.Connection) -> None:
 def test_lookups_use_indexes(saved: sqlite3.Connection) -> None:
     """Explain's lookups search indexes, never scan the lines of a million-line run."""
     span = {"key": "x", "low": 10**9, "high": 2 * 10**9 - 1}
-    queries = [(f"{store.lookup._LINE_SELECT} WHERE id = ?", (10**9 + 2,)),
-               (store.lookup._SUBSCRIPTION_LINES, span),
+    queries = [("SELECT id, record FROM lines WHERE id = ?", (10**9 + 2,)),
+               (f"SELECT id, record FROM lines WHERE {store.lookup._SUBSCRIPTION_LINES}", span),
                ("SELECT * FROM evidence WHERE run_id = ? AND subscription_id IN (?, ?)", ("r", "x", "y")),
                ("SELECT * FROM missing WHERE run_id = ? AND subscription_id = ?", ("r", "x"))]
     for sql, params in queries:

@@ -16,6 +16,7 @@ from recon_cli.errors import InputError, RunNotFound
 from recon_cli.records import Confirmation
 from recon_cli.store.history import refresh_state
 from recon_cli.store.lookup import find
+from recon_cli.store.packing import layout_of, pack
 from recon_cli.store.schema import find_run, load_summary, open_store, quoted, rows, save_summary, transaction
 
 _SAVE = (f"INSERT OR REPLACE INTO confirmations ({quoted(Confirmation.model_fields)}) "
@@ -113,15 +114,7 @@ def _confirm(conn: sqlite3.Connection, run_id: str, seq: int, query: str, note: 
     after = {"status": "confirmed", "reason": "confirmed", "price_status": "confirmed", "needs_person": 0,
              **dict.fromkeys(rule.ACCEPTED_MONEY, "0")}
     conn.execute(_SAVE, confirmation.model_dump())
-    # SET reads the old row, so a re-confirm keeps the first original and replaces the note. A line saved
-    # already confirmed (carried over by the pipeline) keeps the original it was saved with, or none.
-    originals = ", ".join(f"original_{name} = COALESCE(original_{name}, CASE WHEN status <> 'confirmed' "
-                          f"THEN {name} END)" for name in rule.RESTORED)
-    accepted = ", ".join(f"{name} = '0'" for name in rule.ACCEPTED_MONEY)
-    conn.executemany(f"""UPDATE lines SET {originals}, status = 'confirmed', reason = 'confirmed',
-        price_status = 'confirmed', needs_person = 0, {accepted}, money_at_risk = COALESCE(unbilled_cost, '0'),
-        explanation = COALESCE(original_explanation, explanation, '') || ? WHERE id = ?""",
-                     [(rule.note_text(confirmation), line["rowid"]) for line in moved])
+    _rewrite(conn, seq, [(line, _confirmed(line, rule.note_text(confirmation))) for line in moved])
     moves = [(line, {**after, "money_at_risk": line.get("unbilled_cost") or "0"}) for line in moved]
     save_summary(conn, rule.summary_after(load_summary(conn, run_id), moves))
     refresh_state(conn, run_id, seq, key)
@@ -166,10 +159,9 @@ def unconfirm(conn: sqlite3.Connection, query: str, run_id: str | None = None) -
     names = rule.RESTORED
     with transaction(conn):
         conn.execute("DELETE FROM confirmations WHERE subscription_id = ?", (key,))
-        conn.executemany(f"""UPDATE lines SET {', '.join(f'{n} = ?' for n in names)},
-            {', '.join(f'original_{n} = NULL' for n in names)} WHERE id = ?""",
-                         [(*(int(v) if n == "needs_person" else v for n, v in ((n, back[n]) for n in names)),
-                           line["rowid"]) for line, back in moves])
+        _rewrite(conn, seq, [(line, {**{n: int(back[n]) if n == "needs_person" and back[n] is not None else back[n]
+                                          for n in names}, **dict.fromkeys(f"original_{n}" for n in names)})
+                             for line, back in moves])
         restored = 0
         if missing and not lines and missing[0]["reason"] == "confirmed":
             conn.execute("""UPDATE missing SET reason = COALESCE(original_reason, 'not_on_invoice'),
@@ -183,3 +175,26 @@ def unconfirm(conn: sqlite3.Connection, query: str, run_id: str | None = None) -
                          "AND subscription_key = ? AND kind = 'missing'", (run_id, key))
         refresh_state(conn, run_id, seq, key)
     return Confirmation.model_validate(found[0])
+
+
+def _confirmed(line: dict[str, Any], note: str) -> dict[str, Any]:
+    """A line's fields once confirmed. A re-confirm keeps the first original and replaces the note; a line
+    saved already confirmed (carried over by the pipeline) keeps the original it was saved with, or none."""
+    changed: dict[str, Any] = {
+        f"original_{name}": line[f"original_{name}"] if line[f"original_{name}"] is not None
+        else (line[name] if line["status"] is not None and line["status"] != "confirmed" else None)
+        for name in rule.RESTORED}
+    changed.update({"status": "confirmed", "reason": "confirmed", "price_status": "confirmed", "needs_person": 0,
+                    **dict.fromkeys(rule.ACCEPTED_MONEY, "0")})
+    changed["money_at_risk"] = line["unbilled_cost"] if line["unbilled_cost"] is not None else "0"
+    before = next((text for text in (line["original_explanation"], line["explanation"]) if text is not None), "")
+    changed["explanation"] = before + note
+    return changed
+
+
+def _rewrite(conn: sqlite3.Connection, seq: int, changes: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """Store lines with some fields changed: each record packed again in its run's layout."""
+    layout = layout_of(conn, seq)
+    conn.executemany("UPDATE lines SET record = ? WHERE id = ?",
+                     [(pack([{**line, **changed}.get(name) for name in layout]), line["rowid"])
+                      for line, changed in changes])

@@ -131,13 +131,10 @@ _URGENCY = {"unmatched": 0, "unexplained": 1, "partially_explained": 2, "explain
 
 def refresh_state(conn: sqlite3.Connection, run_id: str, seq: int, key: str) -> None:
     """Recompute a subscription's row in `subscriptions` from its lines after a confirmation moved them."""
-    from recon_cli.store.schema import LINE_KEY_SPAN
+    from recon_cli.store.schema import LINE_KEY_SPAN, line_rows
 
-    lines = rows(conn.execute(
-        "SELECT line_id, status, reason, price_status, needs_person, open_since, provider_quantity, "
-        "subscription_quantity, quantity_delta, money_at_risk, over_billed, price_effect FROM lines "
-        "WHERE sub_key = ? AND id BETWEEN ? AND ? ORDER BY id",
-        (key, seq * LINE_KEY_SPAN, (seq + 1) * LINE_KEY_SPAN - 1)))
+    lines = line_rows(conn, "sub_key = ? AND id BETWEEN ? AND ? ORDER BY id",
+                      (key, seq * LINE_KEY_SPAN, (seq + 1) * LINE_KEY_SPAN - 1))
     if not lines:
         return
     lines.sort(key=lambda line: (not line["needs_person"], _URGENCY.get(line["status"], 9)))

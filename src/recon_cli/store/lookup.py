@@ -17,14 +17,17 @@ from recon_cli.records import (
     Explanation,
 )
 from recon_cli.store.history import customer_subscriptions, subscription_history
-from recon_cli.store.schema import FILE_KEY_SPAN, LINE_KEY_SPAN, TABLES, find_run, quoted, rows
+from recon_cli.store.schema import FILE_KEY_SPAN, LINE_KEY_SPAN, TABLES, find_run, line_rows, quoted, rows
 
-_LINE_SELECT = f"SELECT id AS rowid, {quoted(f.name for f in TABLES['lines'])} FROM lines"
 # Lines of one subscription in one run: by the subscription index, plus lines the invoice lists
 # under another id that were matched on customer + product (line_aliases).
-_SUBSCRIPTION_LINES = (f"{_LINE_SELECT} WHERE sub_key = :key AND id BETWEEN :low AND :high UNION "
-                       f"{_LINE_SELECT} WHERE id IN (SELECT id FROM line_aliases WHERE sub_key = :key "
-                       'AND id BETWEEN :low AND :high) ORDER BY "row"')
+_SUBSCRIPTION_LINES = ("id IN (SELECT id FROM lines WHERE sub_key = :key AND id BETWEEN :low AND :high UNION "
+                       "SELECT id FROM line_aliases WHERE sub_key = :key AND id BETWEEN :low AND :high)")
+
+
+def _subscription_lines(conn: sqlite3.Connection, key: str, span: dict[str, int]) -> list[dict[str, Any]]:
+    return sorted(line_rows(conn, _SUBSCRIPTION_LINES, {"key": key, **span}),
+                  key=lambda line: (line["row"] is None, line["row"] or 0, line["rowid"]))
 _MISSING_SELECT = f"SELECT {quoted(f.name for f in TABLES['missing'])} FROM missing"
 
 
@@ -38,15 +41,15 @@ def find(conn: sqlite3.Connection, run_id: str, seq: int, query: str, whole: boo
     span = {"low": seq * LINE_KEY_SPAN, "high": (seq + 1) * LINE_KEY_SPAN - 1}
     row = re.fullmatch(r".+-(\d{1,8})", query)
     keys = [seq * LINE_KEY_SPAN + index * FILE_KEY_SPAN + int(row[1]) for index in range(MAX_INVOICES)] if row else []
-    lines = rows(conn.execute(f"{_LINE_SELECT} WHERE id IN ({', '.join('?' * len(keys))})", keys)) if keys else []
+    lines = line_rows(conn, f"id IN ({', '.join('?' * len(keys))})", keys) if keys else []
     lines = [line for line in lines if line["line_id"].lower() == query.lower()]
     if lines:
         line_id = lines[0]["line_id"]
         key = (lines[0]["matched_subscription_id"] or lines[0]["subscription_id"] or "").lower()
         if whole and key:
-            lines = rows(conn.execute(_SUBSCRIPTION_LINES, {"key": key, **span}))
+            lines = _subscription_lines(conn, key, span)
         return line_id, key, lines, []
-    lines = rows(conn.execute(_SUBSCRIPTION_LINES, {"key": query.lower(), **span}))
+    lines = _subscription_lines(conn, query.lower(), span)
     missing = rows(conn.execute(f"{_MISSING_SELECT} WHERE run_id = ? AND subscription_id = ?", (run_id, query)))
     if not lines and not missing:
         raise RunNotFound(f"no line or subscription '{query}' in run {run_id}; give a line id such as "

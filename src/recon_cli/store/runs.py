@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recon_cli.records import Field, FieldKind
+from recon_cli.store.packing import layout_of, pack_columns, unpack
 from recon_cli.store.schema import (
     FILE_KEY_SPAN,
     LINE_KEY_SPAN,
+    PACKED,
     TABLES,
     find_run,
     load_summary,
@@ -43,7 +45,8 @@ def save_run(conn: sqlite3.Connection, result: ReconResult) -> None:
         aliases = lines.loc[lines["alias"] != "", ["alias", "id"]]
         conn.executemany("INSERT INTO line_aliases (sub_key, id) VALUES (?, ?)",
                          zip(aliases["alias"].tolist(), aliases["id"].tolist(), strict=True))
-        for table, frame in (("lines", lines), ("missing", result.missing), ("evidence", result.evidence),
+        _save_lines(conn, lines, seq)
+        for table, frame in (("missing", result.missing), ("evidence", result.evidence),
                              ("rejects", result.rejects), ("warnings", result.warnings), ("to_bill", result.to_bill),
                              ("margin", result.margin), ("usage_billing", result.usage_billing),
                              ("change_log_mismatch", result.change_log_mismatch),
@@ -51,22 +54,42 @@ def save_run(conn: sqlite3.Connection, result: ReconResult) -> None:
             # A store-only field (what a confirmed line was) is saved when the frame has it.
             fields = [f for f in TABLES[table] if f.name in frame.columns or not f.name.startswith("original_")]
             names = [f.name for f in fields]
-            if table == "lines":
-                names = ["id", "sub_key", *names]
-                sql = f"INSERT INTO lines ({quoted(names)}) VALUES ({', '.join('?' * len(names))})"
-            else:
-                sql = f"INSERT INTO {table} (run_id, {quoted(names)}) VALUES (?{', ?' * len(names)})"
+            sql = f"INSERT INTO {table} (run_id, {quoted(names)}) VALUES (?{', ?' * len(names)})"
             # In slices, so that a million lines never exist as Python objects all at once.
             for start in range(0, len(frame), _CHUNK):
                 part = frame.iloc[start:start + _CHUNK]
                 columns = [_sql_values(part[f.name], f) for f in fields]
-                if table == "lines":
-                    columns = [part["id"].tolist(), part["sub_key"].tolist(), *columns]
-                else:
-                    columns.insert(0, [s.run_id] * len(part))
+                columns.insert(0, [s.run_id] * len(part))
                 # zip over converted columns, not itertuples: under pandas 3 a frame rebuilt from
                 # them would infer the str dtype again and turn None back into NaN.
                 conn.executemany(sql, zip(*columns, strict=True))
+
+
+def _save_lines(conn: sqlite3.Connection, lines: pd.DataFrame, seq: int) -> None:
+    """The run's lines as packed records (store/packing.py), in the layout of today's catalogue."""
+    fields = TABLES["lines"]
+    conn.execute("INSERT INTO line_layouts (seq, fields) VALUES (?, ?)", (seq, ",".join(f.name for f in fields)))
+    for start in range(0, len(lines), _CHUNK):
+        part = lines.iloc[start:start + _CHUNK]
+        columns = [_text_values(part[f.name], f) if f.name in part.columns else [None] * len(part) for f in fields]
+        conn.executemany("INSERT INTO lines (id, sub_key, record) VALUES (?, ?, ?)",
+                         zip(part["id"].tolist(), part["sub_key"].tolist(), pack_columns(columns), strict=True))
+
+
+def _text_values(column: pd.Series, field: Field) -> Any:
+    """A column as text or None for packing: numbers and flags as digits, the rest as _sql_values."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column.dtype.kind in "iub" and not column.hasnans:
+        return pc.cast(pa.array(column.astype("int64")), pa.large_string())
+    if isinstance(column.dtype, pd.StringDtype):
+        return pa.array(column, type=pa.large_string(), from_pandas=True)
+    values = _sql_values(column, field)
+    if field.kind in (FieldKind.INT, FieldKind.BOOL):
+        return [None if v is None else str(int(v)) for v in values]
+    return values
 
 
 def _keyed_lines(lines: pd.DataFrame, seq: int, files: list[str]) -> pd.DataFrame:
@@ -124,6 +147,7 @@ def prune_runs(conn: sqlite3.Connection, keep: int) -> list[str]:
             span = (seq * LINE_KEY_SPAN, (seq + 1) * LINE_KEY_SPAN - 1)
             conn.execute("DELETE FROM lines WHERE id BETWEEN ? AND ?", span)
             conn.execute("DELETE FROM line_aliases WHERE id BETWEEN ? AND ?", span)
+            conn.execute("DELETE FROM line_layouts WHERE seq = ?", (seq,))
             for table in per_run:
                 conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
             conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
@@ -144,14 +168,17 @@ def load_result(conn: sqlite3.Connection, run_id: str | None = None) -> ReconRes
     try:
         for table, stored in TABLES.items():
             fields = tuple(f for f in stored if not f.name.startswith("original_"))
-            if table == "lines":
-                cursor = conn.execute(f"SELECT {quoted(f.name for f in fields)} FROM lines "
-                                      "WHERE id BETWEEN ? AND ? ORDER BY id",
+            if table in PACKED:
+                cursor = conn.execute("SELECT record FROM lines WHERE id BETWEEN ? AND ? ORDER BY id",
                                       (seq * LINE_KEY_SPAN, (seq + 1) * LINE_KEY_SPAN - 1))
+                layout, by_name = layout_of(conn, seq), {f.name: f for f in stored}
+                parts = [_frame([tuple(row[f.name] for f in fields) for row in
+                                 (unpack(record, layout, by_name) for (record,) in records)], fields)
+                         for records in iter(partial(cursor.fetchmany, _CHUNK), [])]
             else:  # rowid: the order the frames were saved in
                 cursor = conn.execute(f"SELECT {quoted(f.name for f in fields)} FROM {table} WHERE run_id = ? "
                                       "ORDER BY rowid", (summary.run_id,))
-            parts = [_frame(rows, fields) for rows in iter(partial(cursor.fetchmany, _CHUNK), [])]
+                parts = [_frame(rows, fields) for rows in iter(partial(cursor.fetchmany, _CHUNK), [])]
             frames[table] = pd.concat(parts, ignore_index=True) if parts else _frame([], fields)
     finally:
         if collecting:

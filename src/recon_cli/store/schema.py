@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 # lines.id = run seq x LINE_KEY_SPAN + invoice file index x FILE_KEY_SPAN + spreadsheet row.
 LINE_KEY_SPAN = 10**9
 FILE_KEY_SPAN = LINE_KEY_SPAN // MAX_INVOICES
+# Tables whose rows are packed records (store/packing.py): their fields are a layout, not columns.
+PACKED = ("lines",)
 # Each stored table's fields, from the catalogue: what save writes and the columns the schema must have.
 TABLES: dict[str, tuple[Field, ...]] = {
     "lines": carried(LINES + ORIGINALS, Output.STORE),
@@ -125,6 +127,37 @@ def m004_history(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE runs ADD COLUMN label TEXT")
 
 
+@migration
+def m005_packed_lines(db: sqlite3.Connection) -> None:
+    # Each line becomes one packed record (store/packing.py): a million-line save binds 3 values per
+    # line instead of ~60. Stored runs are packed in SQL, in the columns they were saved with.
+    from recon_cli.store.packing import sql_pack
+
+    columns = [row[1] for row in db.execute("PRAGMA table_info(lines)") if row[1] not in ("id", "sub_key")]
+    db.execute("CREATE TABLE line_layouts (seq INTEGER PRIMARY KEY, fields TEXT NOT NULL)")
+    db.execute("INSERT INTO line_layouts (seq, fields) SELECT seq, ? FROM runs", (",".join(columns),))
+    db.execute("CREATE TABLE packed_lines (id INTEGER PRIMARY KEY, sub_key TEXT NOT NULL, record TEXT NOT NULL)")
+    db.execute(f"INSERT INTO packed_lines (id, sub_key, record) SELECT id, sub_key, {sql_pack(columns)} FROM lines")
+    db.execute("DROP TABLE lines")
+    db.execute("ALTER TABLE packed_lines RENAME TO lines")
+    db.execute("CREATE INDEX lines_by_subscription ON lines (sub_key)")
+
+
+def line_rows(conn: sqlite3.Connection, where: str, params: Any = ()) -> list[dict[str, Any]]:
+    """The stored lines `where` selects (SQL over id and sub_key), each as {field: value, "rowid": id}."""
+    from recon_cli.store.packing import layout_of, unpack
+
+    fields = {f.name: f for f in TABLES["lines"]}
+    found: dict[int, tuple[str, ...]] = {}
+    out = []
+    for key, record in conn.execute(f"SELECT id, record FROM lines WHERE {where}", params):
+        seq = key // LINE_KEY_SPAN
+        if seq not in found:
+            found[seq] = layout_of(conn, seq)
+        out.append({**unpack(record, found[seq], fields), "rowid": key})
+    return out
+
+
 def _history_indexes(db: sqlite3.Connection) -> None:
     """Indexes over catalogue columns, made once the columns exist (add_catalogue_columns)."""
     db.execute("CREATE INDEX IF NOT EXISTS subscriptions_by_key ON subscriptions (subscription_key, run_id)")
@@ -141,6 +174,8 @@ def add_catalogue_columns(db: sqlite3.Connection) -> None:
     A field added to the catalogue needs no migration of its own: the field list is the schema.
     """
     for table, fields in TABLES.items():
+        if table in PACKED:
+            continue
         present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
         for field in fields:
             if field.name not in present:
@@ -216,8 +251,9 @@ def _state(conn: sqlite3.Connection, path: Path) -> tuple[int, int, bool]:
     if version < len(MIGRATIONS):
         return application_id, version, True
     columns = {table: {row[0] for row in conn.execute("SELECT name FROM pragma_table_info(?)", (table,))}
-               for table in TABLES}
-    missing = any(field.name not in columns[table] for table, fields in TABLES.items() for field in fields)
+               for table in TABLES if table not in PACKED}
+    missing = any(field.name not in columns[table] for table, fields in TABLES.items() if table not in PACKED
+                  for field in fields)
     return application_id, version, missing
 
 
