@@ -341,3 +341,27 @@ def test_explain_leaves_pandas_out(saved: sqlite3.Connection) -> None:
             "print(sorted({'pandas', 'pyarrow'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_field_written_into_an_older_layout_extends_it(saved: sqlite3.Connection) -> None:
+    """A run packed without a field (saved before it existed) takes it when a confirmation writes it:
+    the layout grows at its end, and the run's other records, packed shorter, read it as None."""
+    from recon_cli.store.packing import SEPARATOR, layout_of
+
+    seq = saved.execute("SELECT seq FROM runs").fetchone()[0]
+    full = list(layout_of(saved, seq))
+    gone = full.index("original_status")
+    for key, record in saved.execute("SELECT id, record FROM lines").fetchall():  # as an older recon packed it
+        parts = record.split(SEPARATOR)
+        shorter = SEPARATOR.join(parts[:gone] + parts[gone + 1:])
+        saved.execute("UPDATE lines SET record = ? WHERE id = ?", (shorter, key))
+    saved.execute("UPDATE line_layouts SET fields = ? WHERE seq = ?", (",".join(full[:gone] + full[gone + 1:]), seq))
+    before = {line["line_id"]: line for line in line_rows(saved, "1")}
+    [target] = [i for i, line in before.items() if line["needs_person"]][:1]
+    store.confirm(saved, target, note="ok", by="jane")
+    after = {line["line_id"]: line for line in line_rows(saved, "1")}
+    assert layout_of(saved, seq)[-1] == "original_status"
+    assert after[target]["status"] == "confirmed"
+    assert after[target]["original_status"] == before[target]["status"] != "confirmed"
+    others = [i for i in before if after[i]["status"] == before[i]["status"]]
+    assert others and all(after[i]["original_status"] is None and after[i]["line_id"] == i for i in others)

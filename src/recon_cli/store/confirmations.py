@@ -16,7 +16,7 @@ from recon_cli.errors import InputError, RunNotFound
 from recon_cli.records import Confirmation
 from recon_cli.store.history import refresh_state
 from recon_cli.store.lookup import find
-from recon_cli.store.packing import layout_of, pack
+from recon_cli.store.packing import extend_layout, pack
 from recon_cli.store.schema import find_run, load_summary, open_store, quoted, rows, save_summary, transaction
 
 _SAVE = (f"INSERT OR REPLACE INTO confirmations ({quoted(Confirmation.model_fields)}) "
@@ -194,7 +194,8 @@ def _confirmed(line: dict[str, Any], note: str) -> dict[str, Any]:
 
 def _rewrite(conn: sqlite3.Connection, seq: int, changes: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
     """Store lines with some fields changed: each record packed again in its run's layout."""
-    layout = layout_of(conn, seq)
+    layout = extend_layout(conn, seq, [name for _, changed in changes for name, value in changed.items()
+                                       if value is not None])
     conn.executemany("UPDATE lines SET record = ? WHERE id = ?",
                      [(pack([{**line, **changed}.get(name) for name in layout]), line["rowid"])
                       for line, changed in changes])

@@ -41,9 +41,11 @@ def pack(values: list[Any]) -> str:
 
 def unpack(record: str, layout: tuple[str, ...], fields: dict[str, Field]) -> dict[str, Any]:
     """A record as {field: value}, values as the wide table gave them: INT and BOOL fields as int, the
-    rest as text, NULL as None. Fields of the catalogue the run's layout lacks are None."""
+    rest as text, NULL as None. Fields the record does not hold (not in the run's layout, or added to
+    it after the record was packed) are None."""
     out: dict[str, Any] = dict.fromkeys(fields)
-    for name, text in zip(layout, record.split(SEPARATOR), strict=True):
+    # A layout only grows at its end (`extend_layout`): a record packed before has no trailing fields.
+    for name, text in zip(layout, record.split(SEPARATOR), strict=False):
         if text == NULL:
             value: Any = None
         elif "\\" in text:
@@ -93,3 +95,15 @@ def layouts(conn: sqlite3.Connection) -> dict[int, tuple[str, ...]]:
 def layout_of(conn: sqlite3.Connection, seq: int) -> tuple[str, ...]:
     found = conn.execute("SELECT fields FROM line_layouts WHERE seq = ?", (seq,)).fetchone()
     return tuple(found[0].split(",")) if found and found[0] else ()
+
+
+def extend_layout(conn: sqlite3.Connection, seq: int, names: list[str]) -> tuple[str, ...]:
+    """The run's layout with `names` appended where missing (a field a later recon writes into a run
+    saved before it existed, such as the original of a confirmed value); records packed before simply
+    end earlier."""
+    layout = layout_of(conn, seq)
+    extra = [name for name in names if name not in layout]
+    if extra:
+        layout = (*layout, *extra)
+        conn.execute("UPDATE line_layouts SET fields = ? WHERE seq = ?", (",".join(layout), seq))
+    return layout
