@@ -365,3 +365,15 @@ def test_a_field_written_into_an_older_layout_extends_it(saved: sqlite3.Connecti
     assert after[target]["original_status"] == before[target]["status"] != "confirmed"
     others = [i for i in before if after[i]["status"] == before[i]["status"]]
     assert others and all(after[i]["original_status"] is None and after[i]["line_id"] == i for i in others)
+
+
+def test_the_migration_packs_in_sql_exactly_as_python_does() -> None:
+    """m005 packs stored runs with `sql_pack`: the same record as `pack`, tricky text and NULLs included."""
+    from recon_cli.store.packing import pack, sql_pack
+
+    rows = [("a\x1fb", None, 3), ("\\1\x1e\\", "", 0), ("plain", "x\\0", None)]
+    db = sqlite3.connect(":memory:")
+    db.execute('CREATE TABLE lines (t TEXT, u TEXT, "row" INTEGER)')
+    db.executemany("INSERT INTO lines VALUES (?, ?, ?)", rows)
+    packed = [record for (record,) in db.execute(f'SELECT {sql_pack(["t", "u", "row"])} FROM lines ORDER BY rowid')]
+    assert packed == [pack(list(row)) for row in rows]
