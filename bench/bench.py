@@ -136,7 +136,8 @@ def add_history(store: Path, months: int) -> None:
     """Give the stored run `months - 1` earlier months by copying it in SQL (runs, lines, subscriptions and
     the rest, under new ids and sequence numbers), so explain is measured on a store holding a year of
     million-line runs without reconciling twelve of them. The newest copy keeps the run's own period."""
-    line_span = 10**9  # store/schema.py LINE_KEY_SPAN: lines.id = run seq x span + file x span/8 + row
+    from recon_cli.store.schema import LINE_KEY_SPAN as line_span  # lines.id = run seq x span + file + row
+
     with sqlite3.connect(store) as db:
         run_id, seq, period = db.execute("SELECT run_id, seq, period FROM runs ORDER BY seq DESC").fetchone()
         year, month_number = map(int, period.split("-"))

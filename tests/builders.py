@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 from recon_cli.formats.nce import NCE_HEADERS
+from recon_cli.result import ReconResult
 
 NCE_COLUMNS = list(NCE_HEADERS)
 SUBSCRIPTION_COLUMNS = ["subscription_id", "customer_id", "customer_name", "product", "quantity",
@@ -85,3 +87,13 @@ def month(tmp: Path, invoice: list[dict[str, Any]], subs: list[dict[str, Any]],
     if changes is not None:
         paths["changes"] = write_csv(tmp / "changes.csv", CHANGE_COLUMNS, changes)
     return paths
+
+
+def with_lines(result: ReconResult, **changes: dict[int, object]) -> ReconResult:
+    """A copy of `result` whose lines have some cells replaced: field -> {position: value}."""
+    lines = result.lines.copy()
+    for field, cells in changes.items():
+        lines[field] = lines[field].astype("object")
+        for position, value in cells.items():
+            lines.loc[position, field] = value
+    return dataclasses.replace(result, lines=lines)

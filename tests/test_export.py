@@ -15,6 +15,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from builders import with_lines
 from recon_cli.outputs import csv as csv_out
 from recon_cli.outputs import files
 from recon_cli.outputs import json as json_out
@@ -34,16 +35,6 @@ REQUIRED_LINE_KEYS = {
     "unit_price", "subtotal", "currency", "match_method", "reason", "explanation", "evidence",
 }
 HYPERLINK = '=HYPERLINK("http://evil","x")'
-
-
-def with_lines(result: ReconResult, **changes: dict[int, object]) -> ReconResult:
-    """A copy of `result` whose lines have some cells replaced: field -> {position: value}."""
-    lines = result.lines.copy()
-    for field, cells in changes.items():
-        lines[field] = lines[field].astype("object")
-        for position, value in cells.items():
-            lines.loc[position, field] = value
-    return dataclasses.replace(result, lines=lines)
 
 
 def invoice_raw() -> pd.DataFrame:

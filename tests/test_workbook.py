@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from builders import with_lines
 from recon_cli import store
 from recon_cli.cli import cli
 from recon_cli.errors import ExitCode
@@ -44,16 +45,6 @@ D = Decimal
 HYPERLINK = '=HYPERLINK("http://evil","x")'
 SHEETS = ["Summary", "Exceptions", "Lines", "Missing", "To bill", "Margin", "Evidence", "Rejects"]
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
-
-
-def with_lines(result: ReconResult, **changes: dict[int, object]) -> ReconResult:
-    """A copy of `result` whose lines have some cells replaced: field -> {position: value}."""
-    lines = result.lines.copy()
-    for field, cells in changes.items():
-        lines[field] = lines[field].astype("object")
-        for position, value in cells.items():
-            lines.loc[position, field] = value
-    return dataclasses.replace(result, lines=lines)
 
 
 def write(result: ReconResult, tmp_path: Path, name: str = "recon.xlsx") -> openpyxl.Workbook:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from recon_cli.records import Field, FieldKind
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 SEPARATOR, NULL = "\x1f", "\x1e"
 _ESCAPED = re.compile(r"\\(.)", re.DOTALL)
@@ -65,9 +65,9 @@ def _escape(text: str) -> str:
     return text
 
 
-def pack_columns(columns: list[pd.Series | list[Any]]) -> list[str]:
-    """The records of a slice of lines: each column already as text or None (see runs._sql_values),
-    escaped and joined column-wise by pyarrow."""
+def pack_columns(columns: list[Any]) -> list[str]:
+    """The records of a slice of lines: each column as text or None (a list, or a pyarrow array; see
+    runs._text_values), escaped and joined column-wise by pyarrow."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -84,12 +84,6 @@ def pack_columns(columns: list[pd.Series | list[Any]]) -> list[str]:
     joined = pc.binary_join_element_wise(*parts, pa.scalar(SEPARATOR, pa.large_string()))
     records: list[str] = joined.to_pylist()
     return records
-
-
-def layouts(conn: sqlite3.Connection) -> dict[int, tuple[str, ...]]:
-    """Each run's layout: run seq -> its field names in record order."""
-    return {seq: tuple(fields.split(",")) if fields else () for seq, fields in
-            conn.execute("SELECT seq, fields FROM line_layouts")}
 
 
 def layout_of(conn: sqlite3.Connection, seq: int) -> tuple[str, ...]:

@@ -36,6 +36,7 @@ from recon_cli.records import (
 )
 from recon_cli.store import access
 from recon_cli.store.access import APPLICATION_ID
+from recon_cli.store.packing import layout_of, sql_pack, unpack
 
 if TYPE_CHECKING:
     from recon_cli.models import RunSummary
@@ -131,8 +132,6 @@ def m004_history(db: sqlite3.Connection) -> None:
 def m005_packed_lines(db: sqlite3.Connection) -> None:
     # Each line becomes one packed record (store/packing.py): a million-line save binds 3 values per
     # line instead of ~60. Stored runs are packed in SQL, in the columns they were saved with.
-    from recon_cli.store.packing import sql_pack
-
     columns = [row[1] for row in db.execute("PRAGMA table_info(lines)") if row[1] not in ("id", "sub_key")]
     db.execute("CREATE TABLE line_layouts (seq INTEGER PRIMARY KEY, fields TEXT NOT NULL)")
     db.execute("INSERT INTO line_layouts (seq, fields) SELECT seq, ? FROM runs", (",".join(columns),))
@@ -145,8 +144,6 @@ def m005_packed_lines(db: sqlite3.Connection) -> None:
 
 def line_rows(conn: sqlite3.Connection, where: str, params: Any = ()) -> list[dict[str, Any]]:
     """The stored lines `where` selects (SQL over id and sub_key), each as {field: value, "rowid": id}."""
-    from recon_cli.store.packing import layout_of, unpack
-
     fields = {f.name: f for f in TABLES["lines"]}
     found: dict[int, tuple[str, ...]] = {}
     out = []
