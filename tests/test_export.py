@@ -256,17 +256,12 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(kind: str, tiny_result: 
     target = tmp_path / f"out.{kind}"
     target.write_text("previous run")
 
-    def half_then_fail(self: object, *args: object, **kwargs: object) -> None:
-        handle = args[0] if args else kwargs.get("path_or_buf")
-        handle.write("partial,")  # type: ignore[union-attr]
-        raise OSError("disk full")
-
-    def lines_then_fail(lines: object, out: object) -> None:
+    def lines_then_fail(lines: object, out: object, *more: object) -> None:
         out.write(b"partial")  # type: ignore[attr-defined]
         raise OSError("disk full")
 
     if kind == "csv":
-        monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_fail)
+        monkeypatch.setattr(csv_out, "write_csv_rows", lambda out, columns: lines_then_fail(None, out))
         writer = write_csv
     elif kind == "json":
         monkeypatch.setattr(json_out, "_write_lines_json", lines_then_fail)

@@ -55,10 +55,12 @@ def write_outputs(result: ReconResult, outputs: Outputs, progress: Callable[[str
 
     Inside a `Staging` (run_month, export_run) the files only appear at its commit, all together.
     """
+    from recon_cli.outputs.columns import ColumnTexts
     from recon_cli.outputs.csv import write_csv
     from recon_cli.outputs.json import write_json
 
     written: dict[str, str] = {}
+    texts = ColumnTexts(result.lines)  # each column's text made once, for the CSV and the JSON
     if outputs.xlsx is not None:
         from recon_cli.outputs.xlsx.workbook import write_xlsx
 
@@ -69,11 +71,11 @@ def write_outputs(result: ReconResult, outputs: Outputs, progress: Callable[[str
     if outputs.csv is not None:
         progress("writing csv")
         with _writing("--csv", outputs.csv):
-            write_csv(result, outputs.csv)
+            write_csv(result, outputs.csv, texts)
         written["csv"] = str(outputs.csv)
     if outputs.json is not None:
         with _writing("--json", outputs.json):
-            write_json(result, outputs.json if outputs.json == STDOUT else Path(outputs.json))
+            write_json(result, outputs.json if outputs.json == STDOUT else Path(outputs.json), texts)
         written["json"] = "stdout" if outputs.json == STDOUT else outputs.json
     return written
 

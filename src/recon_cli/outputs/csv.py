@@ -12,13 +12,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recon_cli.outputs.files import atomic_write, safe_cell_column, safe_text, safe_text_column
-from recon_cli.outputs.values import evidence_lists, plain_column
+from recon_cli.outputs.columns import ColumnTexts, arrow_text, csv_header, formula_safe, ids_text, write_csv_rows
+from recon_cli.outputs.files import atomic_write, safe_text
+from recon_cli.outputs.values import plain_column
 from recon_cli.records import LINES, Field, FieldKind, Output, carried
-from recon_cli.result import FILE_COLUMN
+from recon_cli.result import FILE_COLUMN, ROW_COLUMN
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from recon_cli.result import ReconResult
 
@@ -32,25 +34,31 @@ EXPLANATION_COLUMN = _BY_NAME["explanation"].csv_name
 REJECTED_STATUS = "rejected"
 
 
-def _csv_columns(lines: pd.DataFrame, columns: Iterable[tuple[str, Field]]) -> pd.DataFrame:
-    """(CSV column, line field) pairs as text: exact decimals, evidence ids joined by ";",
+def _csv_columns(lines: pd.DataFrame, columns: Iterable[tuple[str, Field]],
+                 texts: ColumnTexts | None = None) -> dict[str, pa.Array]:
+    """(CSV column, line field) pairs as Arrow text: exact decimals, evidence ids joined by ";",
     and our text formula-safe (numbers never prefixed, so a -5.00 credit stays a number)."""
-    import pandas as pd
+    import pyarrow as pa
 
-    data = {}
+    texts = texts or ColumnTexts(lines)
+    data: dict[str, pa.Array] = {}
     for column, field in columns:
         if field.name not in lines.columns:
-            data[column] = pd.Series([None] * len(lines), dtype="object")
+            data[column] = pa.nulls(len(lines), pa.large_string())
             continue
         if field.kind is FieldKind.IDS:
-            values: list[Any] = [";".join(ids) for ids in evidence_lists(lines[field.name])]
-        elif field.kind is FieldKind.BOOL:
-            values = ["true" if v is True or v == 1 else "false" for v in lines[field.name].tolist()]
+            text = ids_text(lines[field.name], ";")
         else:
-            values = plain_column(lines[field.name])
-        series = pd.Series(values, dtype="object")
-        data[column] = series if field.is_number else safe_text_column(series)
-    return pd.DataFrame(data)
+            text = None if field.kind is FieldKind.BOOL else texts.get(field.name)
+        if text is None:
+            values: list[Any]
+            if field.kind is FieldKind.BOOL:
+                values = ["true" if v is True or v == 1 else "false" for v in lines[field.name].tolist()]
+            else:
+                values = [None if v is None else str(v) for v in plain_column(lines[field.name])]
+            text = pa.array(values, type=pa.large_string())
+        data[column] = text if field.is_number else formula_safe(text)
+    return data
 
 
 ROW_SPAN = 10**9  # row key = file position x ROW_SPAN + spreadsheet row
@@ -86,41 +94,62 @@ def _reject_messages(result: ReconResult, positions: dict[str, int]) -> dict[int
     return messages
 
 
-def write_csv(result: ReconResult, target: Path) -> None:
+def write_csv(result: ReconResult, target: Path, texts: ColumnTexts | None = None) -> None:
     """Write the invoices' own columns, unchanged, with the recon_ result columns appended.
 
     Rows that were rejected at load have no line: they get recon_status "rejected" and the
     reject message as recon_explanation. A run re-rendered from the store has no invoice
-    (`invoice_raw` is None): then the columns are LINE_FIELDS.
+    (`invoice_raw` is None): then the columns are LINE_FIELDS. `texts`: the lines' columns as
+    text, when the JSON of the same run has made them already.
     """
+    import numpy as np
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     raw = result.invoice_raw
     if raw is None:
-        frame = _csv_columns(result.lines, ((f.name, f) for f in carried(LINES, Output.JSON)))
+        columns = _csv_columns(result.lines, ((f.name, f) for f in carried(LINES, Output.JSON)), texts)
     else:
         positions = _file_positions(raw)
-        appended = _csv_columns(result.lines, ((f.csv_name, f) for f in _CSV_FIELDS))
+        appended = _csv_columns(result.lines, ((f.csv_name, f) for f in _CSV_FIELDS), texts)
         files = result.lines["invoice_file"] if "invoice_file" in result.lines.columns else [""] * len(result.lines)
-        appended.index = _row_keys(files, result.lines["row"].astype("int64"), positions)
-        # One line per invoice row by construction; keep the first if a caller repeats a row.
-        appended = appended[~appended.index.duplicated()]
+        keys = pd.Index(_row_keys(files, result.lines["row"].astype("int64"), positions))
         raw_files = raw[FILE_COLUMN] if FILE_COLUMN in raw.columns else [""] * len(raw)
         rows = _row_keys(raw_files, raw["__row__"].astype("int64"), positions)
-        appended = appended.reindex(rows)
-        unmatched = appended[STATUS_COLUMN].isna().to_numpy()
+        # One line per invoice row by construction; the first is kept if a caller repeats a row.
+        first = ~keys.duplicated()
+        where = pd.Index(keys[first]).get_indexer(rows)
+        unmatched = where < 0
+        taken = pa.array(np.flatnonzero(first)[np.where(unmatched, 0, where)] if len(keys) else
+                         np.zeros(len(rows), dtype=np.int64), mask=unmatched)
+        if unmatched.any() or not np.array_equal(np.flatnonzero(first)[where], np.arange(len(rows))):
+            appended = {name: column.take(taken) for name, column in appended.items()}
         if unmatched.any():
             messages = _reject_messages(result, positions)
             fallback = "rejected at load; see the rejects"
-            appended.loc[unmatched, STATUS_COLUMN] = REJECTED_STATUS
-            appended.loc[unmatched, EXPLANATION_COLUMN] = [
-                safe_text(messages.get(int(r), fallback)) for r in rows[unmatched]
-            ]
-        provider = raw.drop(columns=[c for c in ("__row__", FILE_COLUMN) if c in raw.columns]).reset_index(drop=True)
+            mask = pa.array(unmatched)
+            status = pa.array(np.full(len(rows), REJECTED_STATUS, dtype=object), pa.large_string())
+            why = pa.array([safe_text(messages.get(int(r), fallback)) if gone else None
+                            for r, gone in zip(rows.tolist(), unmatched.tolist(), strict=True)], pa.large_string())
+            appended[STATUS_COLUMN] = pc.if_else(mask, status, appended[STATUS_COLUMN])
+            appended[EXPLANATION_COLUMN] = pc.if_else(mask, why, appended[EXPLANATION_COLUMN])
+        provider = [c for c in raw.columns if c not in (ROW_COLUMN, FILE_COLUMN)]
         # The provider's own text is neutralised too (`=HYPERLINK(...)` in a name); its numbers stay numbers.
-        provider = provider.apply(safe_cell_column)
-        frame = pd.concat([provider, appended.reset_index(drop=True)], axis=1)
-    with atomic_write(Path(target), "w", encoding="utf-8", newline="") as handle:
-        # CRLF records (RFC 4180): the csv writer then quotes every cell holding a CR or an LF, so a
-        # lone CR inside a name can never end a record for the reader.
-        frame.to_csv(handle, index=False, lineterminator="\r\n")
+        columns = {name: formula_safe(_provider_text(raw[name]), keep_numbers=True) for name in provider}
+        columns.update(appended)
+    with atomic_write(Path(target), "wb") as handle:
+        # CRLF records (RFC 4180), cells quoted as Python's csv module would: a cell holding a CR or
+        # an LF is quoted, so a lone CR inside a name can never end a record for the reader.
+        handle.write(csv_header(list(columns)))
+        write_csv_rows(handle, list(columns.values()))
+
+
+def _provider_text(series: pd.Series) -> pa.Array:
+    """A provider column as Arrow text (read as text; any other values, from a caller, as str)."""
+    import pyarrow as pa
+
+    text = arrow_text(series)
+    if text is not None:
+        return text
+    return pa.array([None if v is None or v != v else str(v) for v in series.tolist()], pa.large_string())

@@ -2,8 +2,8 @@
 
 `atomic_write` / `atomic_path`: the output appears whole or not at all, and an existing file
 is only replaced once the new one is complete (STYLE rule 19). `safe_text`: text a
-spreadsheet would evaluate is shown as text (rule 20). Standard library only; pandas is
-only a type here, so `recon --help` stays light.
+spreadsheet would evaluate is shown as text (rule 20). Standard library only, so `recon --help`
+stays light.
 """
 
 from __future__ import annotations
@@ -11,22 +11,19 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
-import re
 import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import pandas as pd
+from typing import IO, Any
 
 # Text Excel (or a CSV opened in Excel) could run as a formula: OWASP's "CSV injection" list.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Literals Excel turns into error values rather than text; quoted for the same reason.
 ERROR_LITERALS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
-_FORMULA_RE = re.compile(r"^[=+\-@\t\r]")
+# The same starts as a regular expression (RE2 and Python alike), for the column-wise writers.
+FORMULA_PATTERN = r"^[=+\-@\t\r]"
 
 
 def _default_mode() -> int:
@@ -215,25 +212,3 @@ def safe_text(value: str) -> str:
     if value.startswith(FORMULA_START) or value in ERROR_LITERALS:
         return "'" + value
     return value
-
-
-def safe_text_column(series: pd.Series) -> pd.Series:
-    """`safe_text` over a column of text or None at pandas speed (the same rule, vectorised)."""
-    text = series.astype("str")
-    risky = text.str.match(_FORMULA_RE, na=False) | text.isin(ERROR_LITERALS)
-    return series.where(~risky.to_numpy(), "'" + text)
-
-
-# A cell that is a plain number ("-5.00", "+3", "1e-4"): Excel reads it as that number, never a formula.
-_NUMBER_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
-
-
-def safe_cell_column(series: pd.Series) -> pd.Series:
-    """`safe_text_column` for cells copied from an input: formula-looking text is neutralised, while a
-    cell that is a plain number (a -5.00 credit) is left as it is, so it stays a number."""
-    text = series.astype("str")
-    risky = text.str.match(_FORMULA_RE, na=False) | text.isin(ERROR_LITERALS)
-    if not risky.any():
-        return series
-    risky &= ~text.str.match(_NUMBER_RE, na=False)
-    return series.where(~risky.to_numpy(), "'" + text)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from recon_cli.outputs.columns import LISTS, ColumnTexts, byte_table, has_bytes, large, write_text
 from recon_cli.outputs.files import atomic_write
 from recon_cli.outputs.values import evidence_lists, plain_column, scalar
 from recon_cli.records import LINES, MISSING, REJECTS, Field, FieldKind, Output, carried
@@ -27,6 +28,8 @@ MISSING_JSON = carried(MISSING, Output.JSON)
 REJECT_JSON = carried(REJECTS, Output.JSON)
 # Lines encoded per Arrow pass when writing JSON: bounded memory on a million-line run.
 JSON_CHUNK = 20_000
+# What JSON text must escape: control characters, the quote and the backslash.
+_JSON_ESCAPED = "".join(map(chr, range(32))) + '"\\'
 
 
 def _records(frame: pd.DataFrame, fields: tuple[Field, ...]) -> list[dict[str, Any]]:
@@ -88,47 +91,60 @@ def _arrow_texts(texts: list[str]) -> Any:
     return pc.split_pattern(pa.array(["\n".join(texts)], pa.large_string()), "\n").flatten()
 
 
-def _json_fragments(series: pd.Series, kind: FieldKind) -> tuple[Any, bool]:
+def _json_fragments(series: pd.Series, kind: FieldKind, text: Any) -> tuple[Any, bool]:
     """A column as an Arrow array of JSON texts, and whether it still needs its quotes.
 
-    Text columns stay in Arrow (escaped by vectorised replaces; only a column holding
-    control characters goes through json.dumps); Decimal and other objects go through
-    Python once. Quotes of a text column without nulls are left to the row template.
+    `text` is the column as Arrow text when it holds only text, Decimals and blanks (`ColumnTexts`),
+    else None. Text is escaped by vectorised replaces (only a column holding control characters goes
+    through json.dumps); other objects go through Python once. Quotes of a text column without
+    nulls are left to the row template.
     """
-    import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if series.dtype.kind in "iu" and not series.hasnans:
         return pc.cast(pa.array(series), pa.large_string()), False
     if kind is FieldKind.IDS:
-        ids = evidence_lists(series)
-        return _arrow_texts(["[]" if not i else json.dumps(i, ensure_ascii=False) for i in ids]), False
-    if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+        return _ids_json(series), False
+    if text is None:
         return _arrow_texts(_json_strings(series.tolist())), False
-    text = pa.array(series, type=pa.large_string(), from_pandas=True)
-    if isinstance(text, pa.ChunkedArray):  # a frame built by concat keeps its pieces
-        text = text.combine_chunks()
-    if pc.any(pc.match_substring_regex(text, r'[\x00-\x1f"\\]')).as_py():  # rare: escape
+    if has_bytes(text, byte_table(_JSON_ESCAPED)):  # rare: escape
         if pc.any(pc.match_substring_regex(text, r"[\x00-\x1f]")).as_py():
             return _arrow_texts(_json_strings(text.to_pylist())), False
         text = pc.replace_substring(pc.replace_substring(text, "\\", "\\\\"), '"', '\\"')
     if text.null_count:
-        quote, empty = pa.scalar('"', pa.large_string()), pa.scalar("", pa.large_string())
-        return pc.fill_null(pc.binary_join_element_wise(quote, text, quote, empty), "null"), False
+        quote = pa.scalar('"', pa.large_string())
+        return pc.fill_null(pc.binary_join_element_wise(quote, text, quote, large("")), "null"), False
     return text, True
 
 
-def _write_lines_json(lines: pd.DataFrame, out: IO[bytes]) -> None:
-    """Write `"lines": [...]` content: each row is `, {...}`, built by Arrow per chunk.
-
-    Equal to json.dumps(result_to_json(...)["lines"]) but about 5x faster, which is what
-    lets a million-line run be written in seconds (a test holds the two equal).
-    """
-    import numpy as np
+def _ids_json(series: pd.Series) -> Any:
+    """An id-list column as JSON arrays: lists of plain text by Arrow, anything else by json.dumps."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    values = series.tolist()
+    try:  # only lists: Arrow would take a text "LCL-1,LCL-2" for a list of its characters
+        lists = pa.array(values, pa.list_(pa.large_string())) if set(map(type, values)) <= LISTS else None
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        lists = None
+    if lists is None or has_bytes(pc.list_flatten(lists), byte_table(_JSON_ESCAPED)):
+        ids = evidence_lists(series)
+        return _arrow_texts(["[]" if not i else json.dumps(i, ensure_ascii=False) for i in ids])
+    arrays = pc.binary_join_element_wise(large('["'), pc.binary_join(lists, large('", "')), large('"]'), large(""))
+    return pc.if_else(pc.fill_null(pc.greater(pc.list_value_length(lists), 0), False), arrays, large("[]"))
+
+
+def _write_lines_json(lines: pd.DataFrame, out: IO[bytes], texts: ColumnTexts | None = None) -> None:
+    """Write `"lines": [...]` content: each row is `, {...}`, built by Arrow per chunk.
+
+    Equal to json.dumps(result_to_json(...)["lines"]) but many times faster, which is what
+    lets a million-line run be written in seconds (a test holds the two equal).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = texts or ColumnTexts(lines)
     for start in range(0, len(lines), JSON_CHUNK):
         chunk = lines.iloc[start:start + JSON_CHUNK]
         parts: list[Any] = []
@@ -138,22 +154,21 @@ def _write_lines_json(lines: pd.DataFrame, out: IO[bytes]) -> None:
             if field.name not in chunk.columns:
                 literal += "null"
                 continue
-            fragments, quoted = _json_fragments(chunk[field.name], field.kind)
+            text = None if field.kind is FieldKind.IDS else texts.get(field.name)
+            fragments, quoted = _json_fragments(chunk[field.name], field.kind,
+                                                None if text is None else text.slice(start, JSON_CHUNK))
             parts += [pa.scalar(literal + ('"' if quoted else ""), pa.large_string()), fragments]
             literal = '"' if quoted else ""
-        rows = pc.binary_join_element_wise(*parts, pa.scalar(literal + "}", pa.large_string()),
-                                           pa.scalar("", pa.large_string()))
-        if isinstance(rows, pa.ChunkedArray):
-            rows = rows.combine_chunks()
-        # Every part is non-null, so the rows' UTF-8 bytes sit end to end in the data buffer;
-        # each starts with its ", " separator, which the document's first row drops.
-        offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset:rows.offset + len(rows) + 1]
-        first = int(offsets[0]) + (2 if start == 0 else 0)
-        out.write(memoryview(rows.buffers()[2])[first:int(offsets[-1])])
+        rows = pc.binary_join_element_wise(*parts, pa.scalar(literal + "}", pa.large_string()), large(""))
+        # Every part is non-null; each row starts with its ", " separator, which the document's first drops.
+        write_text(out, rows, skip=2 if start == 0 else 0)
 
 
-def write_json(result: ReconResult, target: Path | str) -> None:
-    """Write the `--json` document (as `result_to_json`) to `target`, or stdout for "-"."""
+def write_json(result: ReconResult, target: Path | str, texts: ColumnTexts | None = None) -> None:
+    """Write the `--json` document (as `result_to_json`) to `target`, or stdout for "-".
+
+    `texts`: the lines' columns as text, when the CSV of the same run has made them already.
+    """
     summary = result.summary
     head = {"run_id": summary.run_id, "period": summary.period, "as_of": summary.as_of,
             "summary": summary.model_dump()}
@@ -162,7 +177,7 @@ def write_json(result: ReconResult, target: Path | str) -> None:
 
     def dump(out: IO[bytes]) -> None:
         out.write(json.dumps(head, ensure_ascii=False)[:-1].encode("utf-8") + b', "lines": [')
-        _write_lines_json(result.lines, out)
+        _write_lines_json(result.lines, out, texts)
         out.write(b"], " + json.dumps(tail, ensure_ascii=False)[1:].encode("utf-8") + b"\n")
 
     if str(target) != "-":

@@ -1,0 +1,226 @@
+"""Result columns as Arrow text, made once per column and shared by the writers of one run.
+
+A million-line run has some twenty Decimal columns, and turning them into text was most of what
+the CSV and JSON writers cost. Here each column becomes an Arrow string array once (`ColumnTexts`),
+column-wise: `str` of every Decimal through `map` (C speed), blanks masked by pandas, and a column
+holding an exponent, a NaN or an infinity redone cell by cell (`plain_column`). The CSV cells of a
+row are then quoted and joined by Arrow, chunk by chunk, instead of by Python's csv module per cell.
+pandas and pyarrow are imported inside the functions, so importing this module stays light.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import IO, TYPE_CHECKING, Any
+
+from recon_cli.outputs.files import ERROR_LITERALS, FORMULA_PATTERN, FORMULA_START
+from recon_cli.outputs.values import evidence_lists, plain_column
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+_PLAIN_TYPES = frozenset({Decimal, str, type(None)})
+LISTS = frozenset({list, type(None)})  # an id-list column Arrow can take as it is
+# str(Decimal) shows an exponent ("7.2E+2"), NaN or Infinity with one of these capitals.
+_NOT_FIXED_POINT = "[EIN]"
+# A cell that is a plain number ("-5.00", "+3", "1e-4"): Excel reads it as that number, never a formula.
+NUMBER_PATTERN = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+# What makes Python's csv module (QUOTE_MINIMAL, CRLF records) quote a cell; the same here.
+_CSV_QUOTED = '[,"\r\n]'
+_CSV_SPECIAL = ',"\r\n'
+CSV_CHUNK = 50_000  # rows joined per Arrow pass: bounded memory on a million-line run
+
+
+def arrow_text(series: pd.Series) -> pa.Array | None:
+    """A column of text, Decimals and blanks as an Arrow large_string array (blank: null).
+
+    Returns:
+        None when the column holds anything else (integers, booleans, lists): the writers show
+        those their own way.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(series.dtype, pd.StringDtype):
+        return whole(pa.array(series.array, type=pa.large_string(), from_pandas=True))
+    if series.dtype != object:
+        return None
+    values = series.tolist()
+    kinds = set(map(type, values))
+    if not kinds <= _PLAIN_TYPES:
+        return None
+    blank = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+    text = pa.array(list(map(str, values)), type=pa.large_string(), mask=blank)
+    if Decimal in kinds and pc.any(pc.match_substring_regex(text, _NOT_FIXED_POINT)).as_py():
+        text = pa.array(plain_column(series), type=pa.large_string())
+    return text
+
+
+def large(text: str) -> pa.Scalar:
+    """An Arrow large_string scalar: Arrow's joins want every part of one string type."""
+    import pyarrow as pa
+
+    return pa.scalar(text, pa.large_string())
+
+
+def whole(array: Any) -> pa.Array:
+    """One contiguous array from a ChunkedArray (a frame built by concat keeps its pieces)."""
+    import pyarrow as pa
+
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def ids_text(series: pd.Series, separator: str) -> pa.Array:
+    """An id-list column (evidence, scheduled) as text, the ids joined by `separator` ("" for none).
+
+    Lists of text go through Arrow in one pass; any other form (text joined by "," as the store
+    keeps it) through `evidence_lists`.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = series.tolist()
+    try:  # only lists: Arrow would take a text "LCL-1,LCL-2" for a list of its characters
+        lists = pa.array(values, pa.list_(pa.large_string())) if set(map(type, values)) <= LISTS else None
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        lists = None
+    if lists is None:
+        return pa.array([separator.join(ids) for ids in evidence_lists(series)], pa.large_string())
+    return pc.fill_null(pc.binary_join(lists, large(separator)), large(""))
+
+
+class ColumnTexts:
+    """`arrow_text` of a frame's columns, each made once: the CSV and the JSON of a run share them."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._made: dict[str, pa.Array | None] = {}
+
+    def get(self, name: str) -> pa.Array | None:
+        """The column as text, or None when the frame lacks it or it holds other values."""
+        if name not in self._made:
+            self._made[name] = arrow_text(self.frame[name]) if name in self.frame.columns else None
+        return self._made[name]
+
+
+def _data_bytes(text: pa.Array) -> Any:
+    """The UTF-8 bytes of an Arrow text array's values, end to end, as a numpy view (no copy)."""
+    import numpy as np
+    import pyarrow as pa
+
+    text = text.cast(pa.large_string())
+    if not len(text) or text.buffers()[2] is None:
+        return np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:text.offset + len(text) + 1]
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
+    return data, offsets
+
+
+def has_bytes(text: pa.Array, table: Any, first_only: bool = False) -> bool:
+    """Whether any value (or any value's first byte) is one of the bytes marked in `table` (256
+    booleans): one numpy pass over the column's buffer, so a clean column skips the per-cell regex."""
+
+    data, offsets = _data_bytes(text)
+    if first_only:
+        starts = offsets[:-1][offsets[1:] > offsets[:-1]]
+        return bool(table[data[starts]].any())
+    return bool(table[data[int(offsets[0]):int(offsets[-1])]].any())
+
+
+@functools.cache
+def byte_table(characters: str) -> Any:
+    """256 booleans, true at each of `characters`' bytes (ASCII), for `has_bytes`."""
+    import numpy as np
+
+    table = np.zeros(256, dtype=bool)
+    table[[ord(c) for c in characters]] = True
+    return table
+
+
+def formula_safe(text: pa.Array, keep_numbers: bool = False) -> pa.Array:
+    """`files.safe_text` over an Arrow column: text a spreadsheet would evaluate gets a leading `'`.
+
+    Args:
+        keep_numbers: leave a cell that is a plain number ("-5.00") as it is, so it stays a number
+            (cells copied from an input, whose credits start with "-").
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not has_bytes(text, byte_table("".join(FORMULA_START) + "#"), first_only=True):  # error literals: "#"
+        return text
+    risky = pc.or_(pc.match_substring_regex(text, FORMULA_PATTERN),
+                   pc.is_in(text, value_set=pa.array(sorted(ERROR_LITERALS), pa.large_string())))
+    risky = pc.fill_null(risky, False)
+    if not pc.any(risky).as_py():
+        return text
+    if keep_numbers:
+        risky = pc.and_(risky, pc.invert(pc.fill_null(pc.match_substring_regex(text, NUMBER_PATTERN), False)))
+    quote = pa.scalar("'", pa.large_string())
+    return pc.if_else(risky, pc.binary_join_element_wise(quote, text, large("")), text)
+
+
+def csv_header(names: Sequence[str]) -> bytes:
+    """The header record, quoted by Python's csv module exactly as the rows are by `write_csv_rows`."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(names)
+    return buffer.getvalue().encode("utf-8")
+
+
+def _csv_cells(text: pa.Array) -> pa.Array:
+    """A column's cells as CSV: blank for null, quoted (inner quotes doubled) where the csv module would."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.fill_null(text, large(""))
+    if not has_bytes(text, byte_table(_CSV_SPECIAL)):
+        return text
+    needs = pc.match_substring_regex(text, _CSV_QUOTED)
+    quote = pa.scalar('"', pa.large_string())
+    quoted = pc.binary_join_element_wise(quote, pc.replace_substring(text, '"', '""'), quote, large(""))
+    return pc.if_else(needs, quoted, text)
+
+
+def write_csv_rows(out: IO[bytes], columns: Sequence[pa.Array]) -> None:
+    """Write CRLF records of the columns (Arrow text, null for blank), as Python's csv module would.
+
+    Each chunk's rows are built by one Arrow join and written straight from its buffer.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not columns:
+        return
+    end = pa.scalar("\r\n", pa.large_string())
+    for start in range(0, len(columns[0]), CSV_CHUNK):
+        cells = [_csv_cells(column.slice(start, CSV_CHUNK)) for column in columns]
+        rows = pc.binary_join_element_wise(*cells, large(",")) if len(cells) > 1 else cells[0]
+        write_text(out, pc.binary_join_element_wise(rows, end, large("")))
+
+
+def write_text(out: IO[bytes], text: Any, skip: int = 0) -> None:
+    """Write an Arrow text array's values end to end, straight from its data buffer.
+
+    Args:
+        skip: bytes of the first value to leave out (a leading separator).
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        chunk = chunk.cast(pa.large_string())
+        if chunk.null_count:
+            raise ValueError("write_text needs text without nulls")
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
+        out.write(memoryview(chunk.buffers()[2])[int(offsets[0]) + skip:int(offsets[-1])])
+        skip = 0
