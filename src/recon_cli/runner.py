@@ -60,13 +60,13 @@ def write_outputs(result: ReconResult, outputs: Outputs, progress: Callable[[str
     from recon_cli.outputs.json import write_json
 
     written: dict[str, str] = {}
-    texts = ColumnTexts(result.lines)  # each column's text made once, for the CSV and the JSON
+    texts = ColumnTexts(result.lines)  # each column's text made once, for the workbook, the CSV and the JSON
     if outputs.xlsx is not None:
         from recon_cli.outputs.xlsx.workbook import write_xlsx
 
         progress("writing xlsx")
         with _writing("--xlsx", outputs.xlsx):
-            write_xlsx(result, outputs.xlsx)
+            write_xlsx(result, outputs.xlsx, texts)
         written["xlsx"] = str(outputs.xlsx)
     if outputs.csv is not None:
         progress("writing csv")

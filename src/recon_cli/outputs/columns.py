@@ -205,7 +205,7 @@ def write_csv_rows(out: IO[bytes], columns: Sequence[pa.Array]) -> None:
         write_text(out, pc.binary_join_element_wise(rows, end, large("")))
 
 
-def write_text(out: IO[bytes], text: Any, skip: int = 0) -> None:
+def write_text(out: IO[bytes] | Any, text: Any, skip: int = 0) -> None:
     """Write an Arrow text array's values end to end, straight from its data buffer.
 
     Args:

@@ -2,7 +2,7 @@
 
 Frame columns become cell values once per column (text made XML-legal, money kept as the
 Decimal's own digits), styles are registered once with the workbook, and data rows are
-rendered as ready `<row>` XML that `splice_rows` puts into a sheet openpyxl has written
+rendered as ready `<row>` XML (`rows.rows_xml`) that `splice_rows` puts into a sheet openpyxl has written
 (openpyxl's per-cell writer is too slow for 100,000 lines). Text is always an inline string,
 which Excel never evaluates; text that starts like a formula also gets a style with
 `quotePrefix`, so it stays text when someone edits the cell, and shows no apostrophe. The
@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import get_column_letter
 
+from recon_cli.outputs.columns import ids_text
 from recon_cli.outputs.files import ERROR_LITERALS, FORMULA_START
-from recon_cli.outputs.values import evidence_lists, plain_column
+from recon_cli.outputs.values import plain_column
 from recon_cli.records import Field, FieldKind, Output, Status, carried
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from openpyxl import Workbook
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+# Rendered rows: text (a few cells) or UTF-8 bytes (a table's rows, from Arrow buffers).
+RowXml = str | bytes | memoryview
 WIDTH_SAMPLE = 1_000
 MAX_CELL_TEXT = 32_767  # Excel's limit per cell
 MONEY_FORMAT = "#,##0.00"  # money whose currency is unknown
@@ -135,7 +137,7 @@ def is_risky(text: str) -> bool:
 def texts(values: list[Any]) -> list[str | None]:
     """Text cells, XML-legal and within Excel's limit; each check made once over the whole
     column's joined text, and per cell only where that finds something. Text is kept exact:
-    `rows_xml` gives formula-like text its quote-prefix style."""
+    `rows.rows_xml` gives formula-like text its quote-prefix style."""
     out = [v if v is None or v.__class__ is str else str(v) for v in values]
     joined = "\n".join(filter(None, out))
     if _XML_ILLEGAL.search(joined):
@@ -161,7 +163,7 @@ def number(value: Any) -> Decimal | int | None:
 def column_values(series: pd.Series, kind: str) -> list[Any]:
     """A frame column as cell values for `kind`, converted once for the whole column."""
     if kind == "ids":
-        return texts(["; ".join(ids) for ids in evidence_lists(series)])
+        return texts(ids_text(series, "; ").to_pylist())
     if kind == "flag":  # a yes/no field: "yes" reads and filters better than TRUE
         return ["yes" if v is True or v == 1 else None for v in series.tolist()]
     if kind in NUMBER_CELLS:
@@ -169,6 +171,23 @@ def column_values(series: pd.Series, kind: str) -> list[Any]:
             return series.tolist()
         return [v if v.__class__ is Decimal and v.is_finite() else number(v) for v in series.tolist()]
     return texts(plain_column(series))
+
+
+class ColumnValues(dict[str, list[Any]]):
+    """A frame's columns as cell values by field, each converted when first asked for: the sheets
+    that read Python values (Summary, customers, the Exceptions order) need only a few."""
+
+    def __init__(self, frame: pd.DataFrame, columns: tuple[Col, ...]) -> None:
+        super().__init__()
+        self.frame, self.kinds = frame, {c.field: c.kind for c in columns}
+
+    def __missing__(self, field: str) -> list[Any]:
+        if field not in self.frame.columns:
+            values: list[Any] = [None] * len(self.frame)
+        else:
+            values = column_values(self.frame[field], self.kinds.get(field, "text"))
+        self[field] = values
+        return values
 
 
 def frame_columns(frame: pd.DataFrame, columns: tuple[Col, ...]) -> list[list[Any]]:
@@ -296,63 +315,24 @@ def cell_xml(ref: str, value: Any, attr: str, styles: Styles) -> str:
     return f'<c r="{ref}"{attr}><v>{value!s}</v></c>'
 
 
-def rows_xml(columns: tuple[Col, ...], chunk: list[list[Any]], first_row: int, styles: Styles) -> str:
-    """`<row>` elements for a chunk of rows, built column by column with plain strings.
-
-    openpyxl's own writer costs ~10 µs a cell without lxml (37 s for 100,000 lines);
-    this is the same XML (inline strings, shared style ids) at a fraction of that.
-    Money cells carry the number format of their currency: the column's, else the row's.
-    """
-    n = len(chunk[0])
-    numbers = range(first_row, first_row + n)
-    currency = next((values for col, values in zip(columns, chunk, strict=True) if col.field == "currency"),
-                    [None] * n)
-    row_money: list[str] | None = None
-    rendered = []
-    for j, (col, values) in enumerate(zip(columns, chunk, strict=True)):
-        ref = get_column_letter(j + 1)
-        if col.kind in NUMBER_CELLS:
-            if col.kind != "money":
-                attrs = [styles.kind_attr[col.kind]] * n
-            elif col.currency:
-                attrs = styles.money_attrs([col.currency]) * n
-            else:
-                attrs = row_money = row_money or styles.money_attrs(currency)
-            rendered.append([f'<c r="{ref}{r}"{s}><v>{v!s}</v></c>' if v is not None else ""
-                             for r, v, s in zip(numbers, values, attrs, strict=True)])
-            continue
-        style = styles.status_attr if col.kind == "status" else styles.mark_attr if col.mark else None
-        fixed = styles.kind_attr.get(col.kind, styles.indent_attr if after_number(columns, j) else "")
-        joined = "\n".join(filter(None, values))
-        escaped = _escape(values, joined)
-        risky = _RISKY_LINE.search(joined)
-        if style is None and not risky:  # the common case: one style for the whole column
-            rendered.append([f'<c r="{ref}{r}"{fixed} t="inlineStr"><is><t xml:space="preserve">{t}</t></is></c>'
-                             if t else "" for r, t in zip(numbers, escaped, strict=True)])
-            continue
-        cell_attrs = [style.get(v, fixed) for v in values] if style is not None else [fixed] * n
-        if risky:  # text stays exact; a formula-like cell gets the quote-prefix style
-            cell_attrs = [styles.quoted(a) if v and is_risky(v) else a
-                          for v, a in zip(values, cell_attrs, strict=True)]
-        rendered.append([f'<c r="{ref}{r}"{a} t="inlineStr"><is><t xml:space="preserve">{t}</t></is></c>'
-                         if t else "" for r, a, t in zip(numbers, cell_attrs, escaped, strict=True)])
-    return "".join(f'<row r="{r}">{"".join(cells)}</row>'
-                   for r, *cells in zip(numbers, *rendered, strict=True))
-
-
 def after_number(columns: tuple[Col, ...], j: int) -> bool:
     """Whether column `j` is text that follows a number column (and is indented)."""
     return j > 0 and columns[j - 1].kind in NUMBER_CELLS and columns[j].kind not in NUMBER_CELLS
 
 
-def widths(columns: tuple[Col, ...], values: list[list[Any]]) -> list[float]:
+def widths(columns: tuple[Col, ...], values: list[list[Any]] | list[Any]) -> list[float]:
     """Column widths from the header and the first WIDTH_SAMPLE values (money as its format
     shows it, with the currency code)."""
     currency = next((v for c, v in zip(columns, values, strict=True) if c.field == "currency"), None)
+    if currency is not None and not isinstance(currency, list):
+        currency = currency[:WIDTH_SAMPLE].to_pylist()
     out: list[float] = []
     for col, column in zip(columns, values, strict=True):
         longest = len(col.header) + 3  # room for the filter button
-        for i, value in enumerate(column[:WIDTH_SAMPLE]):
+        sample = column[:WIDTH_SAMPLE]
+        if not isinstance(sample, list):  # a column's Arrow text (rows.table_column)
+            sample = [number(v) if col.kind in NUMBER_CELLS else v for v in sample.to_pylist()]
+        for i, value in enumerate(sample):
             if value is None:
                 continue
             if col.kind == "money":
@@ -368,7 +348,7 @@ def widths(columns: tuple[Col, ...], values: list[list[Any]]) -> list[float]:
     return out
 
 
-def splice_rows(ws: WriteOnlyWorksheet, rows: Iterator[str]) -> None:
+def splice_rows(ws: WriteOnlyWorksheet, rows: Iterator[RowXml]) -> None:
     """Put the streamed rows into the closed sheet's XML, after the rows openpyxl wrote."""
     path = Path(ws._writer.out)
     head, end, tail = path.read_bytes().partition(b"</sheetData>")
@@ -377,5 +357,5 @@ def splice_rows(ws: WriteOnlyWorksheet, rows: Iterator[str]) -> None:
     with path.open("wb") as out:
         out.write(head)
         for xml in rows:
-            out.write(xml.encode("utf-8"))
+            out.write(xml.encode("utf-8") if isinstance(xml, str) else xml)
         out.write(end + tail)

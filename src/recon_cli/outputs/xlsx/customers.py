@@ -11,6 +11,7 @@ risk first; the others are summed in one row per currency. Used by `summary.py` 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.label import DataLabelList
 
+from recon_cli.outputs.columns import large
 from recon_cli.outputs.xlsx.cells import Col, columns_of, frame_columns, money_format
 from recon_cli.records import MARGIN
 
@@ -79,8 +81,47 @@ def _key(name: Any, customer_id: Any, currency: Any) -> tuple[str, str, str]:
     return _text(name), _text(customer_id), _text(currency)
 
 
-def customer_table(lines: dict[str, list[Any]], margin: pd.DataFrame) -> CustomerTable:
-    """The customer table from the Lines sheet's values (by field) and the margin frame.
+def _line_groups(cells: Mapping[str, Any], lines: pd.DataFrame) -> dict[tuple[str, str, str], list[Any]]:
+    """(customer name, id, currency) -> [money at risk, over-billed, lines needing a person], in the
+    order customers first appear; grouped by Arrow and summed exactly by `frames.decimal_totals`."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from recon_cli.frames import decimal_totals
+
+    blanks = pa.array(["nan", "None", "<NA>"], pa.large_string())
+    parts = []
+    for field in ("customer_name", "customer_id", "currency"):
+        text = pc.fill_null(cells[field], large(""))
+        parts.append(pc.if_else(pc.is_in(text, value_set=blanks), large(""), text))
+    encoded = pc.dictionary_encode(pc.binary_join_element_wise(*parts, large("\x1f")))
+    codes, count = encoded.indices.to_numpy(zero_copy_only=False), len(encoded.dictionary)
+    sums = []
+    for field in ("money_at_risk", "over_billed"):
+        values = lines[field] if field in lines.columns else pd_none(len(lines))
+        totals = decimal_totals(values, codes, count)
+        if totals is None:  # amounts beyond 12 decimals or 63 bits: one by one
+            totals = [ZERO] * count
+            for code, value in zip(codes.tolist(), values.tolist(), strict=True):
+                if value:
+                    totals[code] += value
+        sums.append([total if total else ZERO for total in totals])
+    needing = lines["needs_person"].fillna(False).astype(bool).to_numpy() if "needs_person" in lines.columns \
+        else np.zeros(len(lines), dtype=bool)
+    needs = np.bincount(codes, weights=needing, minlength=count).astype(np.int64).tolist()
+    keys = [tuple(key.split("\x1f")) for key in encoded.dictionary.to_pylist()]
+    return {(k[0], k[1], k[2]): [risk, over, n] for k, risk, over, n in zip(keys, *sums, needs, strict=True)}
+
+
+def pd_none(n: int) -> pd.Series:
+    import pandas as pd
+
+    return pd.Series([None] * n, dtype="object")
+
+
+def customer_table(cells: Mapping[str, Any], lines: pd.DataFrame, margin: pd.DataFrame) -> CustomerTable:
+    """The customer table from the Lines sheet's cells (Arrow text by field), the lines and the margin frame.
 
     Listed customers are ordered by money at risk, then over-billed, then lines needing a
     person, then margin (most negative first), then name; amounts of different currencies
@@ -90,20 +131,7 @@ def customer_table(lines: dict[str, list[Any]], margin: pd.DataFrame) -> Custome
     for values in zip(*frame_columns(margin, COLUMNS), strict=True):
         row = dict(zip(_FIELDS, values, strict=True))
         rows[_key(row["customer_name"], row["customer_id"], row["currency"])] = row
-    from_lines: dict[tuple[str, str, str], list[Any]] = {}
-    for name, cid, currency, needs, risk, over in zip(
-            lines["customer_name"], lines["customer_id"], lines["currency"], lines["needs_person"],
-            lines["money_at_risk"], lines["over_billed"], strict=True):
-        key = _key(name, cid, currency)
-        group = from_lines.get(key)
-        if group is None:
-            group = from_lines[key] = [ZERO, ZERO, 0]
-        if risk:
-            group[0] += risk
-        if over:
-            group[1] += over
-        if needs:
-            group[2] += 1
+    from_lines = _line_groups(cells, lines)
     for key, (risk, over, needs) in from_lines.items():
         if key not in rows:
             rows[key] = dict.fromkeys(_FIELDS)

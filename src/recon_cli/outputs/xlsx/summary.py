@@ -5,7 +5,7 @@ each with its definition beside it; a bar chart of money at risk by customer; th
 with something to look at (`customers.py`); then the run's facts, lines and subtotals per
 status and currency, price statuses, findings, notes and the legend of status fills.
 
-Every cell is rendered as row XML (`cells.cell_xml`, `cells.rows_xml`), so text can never
+Every cell is rendered as row XML (`cells.cell_xml`, `rows.rows_xml`), so text can never
 become a formula and the customer table streams like the data sheets. The rows are built in
 memory first: column widths come from what each cell shows (money with its currency code),
 so no number renders as ###. Text that ends its row may overflow to the right and does not
@@ -14,7 +14,7 @@ widen its column. Used by `workbook.write_xlsx` only.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -25,14 +25,15 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from recon_cli.outputs.xlsx.cells import (
     NONE_TEXT,
     STATUS_MEANINGS,
+    RowXml,
     Styles,
     cell_xml,
-    rows_xml,
     shown_money,
     splice_rows,
     widths,
 )
 from recon_cli.outputs.xlsx.customers import CHART_ROWS, CustomerTable, add_chart, customer_table
+from recon_cli.outputs.xlsx.rows import rows_xml
 from recon_cli.records import MONEY_FIGURES, PriceStatus, Status
 
 if TYPE_CHECKING:
@@ -253,16 +254,16 @@ def _closing(grid: _Grid, make: _Cells, notes: list[str]) -> None:
 
 
 def write_summary(ws: WriteOnlyWorksheet, styles: Styles, result: ReconResult, notes: list[str],
-                  lines: dict[str, list[Any]]) -> None:
+                  cells: Mapping[str, Any]) -> None:
     """Fill and close the Summary sheet.
 
     Args:
         notes: the workbook's own notes (continuation sheets, caps), after the run's notes.
-        lines: the Lines sheet's cell values by field, for the customer table.
+        cells: the Lines sheet's cells (Arrow text) by field, for the customer table.
     """
     s = result.summary
     make = _Cells(styles)
-    table = customer_table(lines, result.margin)
+    table = customer_table(cells, result.lines, result.margin)
     currencies = _currencies(s)
     if table.with_something > table.listed:
         notes = [*notes, f"Customers: the {table.listed:,} with most money at risk of the {table.with_something:,} "
@@ -309,7 +310,7 @@ def write_summary(ws: WriteOnlyWorksheet, styles: Styles, result: ReconResult, n
     splice_rows(ws, _rows(head, tail, table, header_row + 1, styles))
 
 
-def _rows(head: _Grid, tail: _Grid, table: CustomerTable, first: int, styles: Styles) -> Iterator[str]:
+def _rows(head: _Grid, tail: _Grid, table: CustomerTable, first: int, styles: Styles) -> Iterator[RowXml]:
     """The Summary's rows in order: the head, the customer table in chunks, the tail."""
     yield from head.xml()
     for i in range(0, table.rows, CUSTOMER_CHUNK):

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from openpyxl.utils import get_column_letter
 
-from recon_cli.outputs.xlsx.cells import NUMBER_CELLS, Col, Styles, cell_xml, columns_of, frame_columns, rows_xml
+from recon_cli.outputs.xlsx.cells import NUMBER_CELLS, Col, RowXml, Styles, cell_xml, columns_of, frame_columns
+from recon_cli.outputs.xlsx.rows import rows_xml
 from recon_cli.records import (
     CHANGE_LOG_MISMATCH,
     DIFF,
@@ -98,7 +99,7 @@ def usage_check_title(check: dict[str, Any]) -> str:
 
 
 def usage_check_rows(summary: RunSummary, lines: dict[str, list[Any]], first: int,
-                     styles: Styles) -> tuple[Iterator[str], list[list[Any]]]:
+                     styles: Styles) -> tuple[Iterator[RowXml], list[list[Any]]]:
     """The usage check's differences under the Usage sheet's table, from row `first` + 1.
 
     Returns:
@@ -111,7 +112,7 @@ def usage_check_rows(summary: RunSummary, lines: dict[str, list[Any]], first: in
                (Decimal(str(d[c.field])) if c.kind in NUMBER_CELLS and d.get(c.field) is not None
                 else d.get(c.field)) for d in differences] for c in USAGE_CHECK_COLUMNS]
 
-    def rows() -> Iterator[str]:
+    def rows() -> Iterator[RowXml]:
         title = first + 1
         text = cell_xml(f"A{title}", usage_check_title(check), styles.attr(styles.bold), styles)
         yield f'<row r="{title}">{text}</row>'

@@ -3,7 +3,7 @@ Evidence, Rejects.
 
 A write-only openpyxl workbook: openpyxl writes the workbook, styles, headers, notes, links
 and the Summary's chart, and the rows are streamed into its sheets as ready XML
-(`cells.rows_xml`; openpyxl's per-cell writer is too slow for 100,000 lines). Text is
+(`rows.rows_xml`; openpyxl's per-cell writer is too slow for 100,000 lines). Text is
 written exactly, as inline strings that Excel never evaluates, and text that starts like a
 formula gets a quote-prefix style, so no cell can ever run a formula and none shows a stray
 apostrophe; money is written as the Decimal's own digits with the money format of its
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zipfile import ZIP_DEFLATED, ZipFile
 
+import pyarrow as pa
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
@@ -30,18 +31,21 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.writer.excel import ExcelWriter
 
+from recon_cli.outputs.columns import ColumnTexts
 from recon_cli.outputs.files import atomic_path
 from recon_cli.outputs.xlsx.cells import (
     NONE_TEXT,
     Col,
+    ColumnValues,
+    RowXml,
     Styles,
     clean_note,
     frame_columns,
-    rows_xml,
     safe_sheet_title,
     splice_rows,
     widths,
 )
+from recon_cli.outputs.xlsx.rows import rows_xml, table_column
 from recon_cli.outputs.xlsx.summary import write_summary
 from recon_cli.outputs.xlsx.tables import (
     DIFF_COLUMNS,
@@ -71,7 +75,7 @@ MAX_COMMENTS = 10_000  # VML notes are slow to write and to open; the column has
 MAX_COMMENT_TEXT = 2_000
 # wb.save() deflates at level 6: 2 s of a 100,000-line workbook for a file 25% smaller.
 ZIP_LEVEL = 1
-XML_CHUNK = 5_000  # rows rendered per string: bounded memory on a million-line run
+XML_CHUNK = 50_000  # rows rendered per Arrow pass: bounded memory on a million-line run
 LINK_TIP = "Go to this line on the Lines sheet"
 
 
@@ -99,9 +103,9 @@ def _note(ws: WriteOnlyWorksheet, row: int, column: int, text: str) -> None:
 
 
 def _write_table(wb: Workbook, styles: Styles, titles: list[str], columns: tuple[Col, ...],
-                 values: list[list[Any]], comments: dict[int, str] | None = None,
+                 values: list[list[Any]] | list[pa.Array], comments: dict[int, str] | None = None,
                  links: list[str] | None = None, freeze: str = "A2",
-                 after: Callable[[int], tuple[Iterator[str], list[float]]] | None = None) -> None:
+                 after: Callable[[int], tuple[Iterator[RowXml], list[float]]] | None = None) -> None:
     """Write one table onto as many sheets as `titles` names: header, freeze, filter, rows.
 
     openpyxl writes each sheet's frame (widths, frozen pane, bold header, filter, notes on
@@ -118,7 +122,7 @@ def _write_table(wb: Workbook, styles: Styles, titles: list[str], columns: tuple
     for part, title in enumerate(titles):
         start, stop = part * per_sheet, min(total, (part + 1) * per_sheet)
         last_row = max(2, stop - start + 1)
-        rows: Iterator[str] = (rows_xml(columns, [c[i:min(stop, i + XML_CHUNK)] for c in values], i - start + 2,
+        rows: Iterator[RowXml] = (rows_xml(columns, [c[i:min(stop, i + XML_CHUNK)] for c in values], i - start + 2,
                                         styles) for i in range(start, stop, XML_CHUNK))
         if not total:
             rows = iter([f'<row r="2"><c r="A2"{styles.none_attr} t="inlineStr"><is><t>{NONE_TEXT}</t></is></c>'
@@ -154,7 +158,7 @@ def _comment_rows(status: list[Any], needs_person: list[Any], explanation: list[
     return {i: explanation[i] for i in (needs + others)[:MAX_COMMENTS]}
 
 
-def write_xlsx(result: ReconResult, target: Path) -> None:
+def write_xlsx(result: ReconResult, target: Path, texts: ColumnTexts | None = None) -> None:
     """Write the finance workbook to `target`, atomically.
 
     Sheets: Summary (money figures, chart, customers to look at, the run), Exceptions (lines
@@ -166,7 +170,11 @@ def write_xlsx(result: ReconResult, target: Path) -> None:
     (with the warnings). A frame that is empty (an older stored run) makes a sheet saying "none".
     """
     lines = result.lines
-    converted = dict(zip((c.field for c in LINE_COLUMNS), frame_columns(lines, LINE_COLUMNS), strict=True))
+    # The Lines sheet's cells as Arrow text, straight from the frame; Python values only where read.
+    texts = texts or ColumnTexts(lines)
+    cells = {c.field: table_column(lines[c.field], c.kind, texts) if c.field in lines.columns
+             else pa.nulls(len(lines), pa.large_string()) for c in LINE_COLUMNS}
+    converted = ColumnValues(lines, LINE_COLUMNS)
     status = converted["status"]
     exceptions = exception_order(converted)
     usage = not result.usage_billing.empty or result.summary.usage_check is not None
@@ -194,15 +202,16 @@ def write_xlsx(result: ReconResult, target: Path) -> None:
         summary_ws = wb.create_sheet("Summary")
         styles = Styles(wb, summary_ws)
         # Closed inside, so a failure later leaves no half-written sheet stream.
-        write_summary(summary_ws, styles, result, notes, converted)
-        exception_values = [[converted[c.field][i] for i in exceptions] for c in EXCEPTION_COLUMNS]
+        write_summary(summary_ws, styles, result, notes, cells)
+        chosen = pa.array(exceptions, pa.int64())
+        exception_values = [cells[c.field].take(chosen) for c in EXCEPTION_COLUMNS]
         links = [line_location(titles["Lines"], i) for i in exceptions]
         _write_table(wb, styles, titles["Exceptions"], EXCEPTION_COLUMNS, exception_values, links=links,
                      freeze="B2")
-        _write_table(wb, styles, titles["Lines"], LINE_COLUMNS, [converted[c.field] for c in LINE_COLUMNS],
+        _write_table(wb, styles, titles["Lines"], LINE_COLUMNS, [cells[c.field] for c in LINE_COLUMNS],
                      comments, freeze="B2")
 
-        def usage_check(last_row: int) -> tuple[Iterator[str], list[float]]:
+        def usage_check(last_row: int) -> tuple[Iterator[RowXml], list[float]]:
             rows, check_values = usage_check_rows(result.summary, converted, last_row + 1, styles)
             return rows, widths(USAGE_CHECK_COLUMNS, check_values)
 
