@@ -115,6 +115,21 @@ def decimal_totals(values: pd.Series, codes: np.ndarray, count: int) -> list[Dec
     return [Decimal(total).scaleb(exponent) for total in sums.tolist()]
 
 
+def group_totals(values: pd.Series, codes: np.ndarray, count: int) -> list[Decimal]:
+    """`decimal_totals`, or the same sums one by one (in row order) when the amounts are too fine or
+    too large for integers."""
+    import numpy as np
+
+    totals = decimal_totals(values, codes, count)
+    if totals is not None:
+        return totals
+    sums = [Decimal(0)] * count
+    for code, value in zip(np.asarray(codes).tolist(), values.tolist(), strict=True):
+        if code >= 0 and value is not None and value == value:
+            sums[code] += value
+    return sums
+
+
 def sum_by(frame: pd.DataFrame, keys: list[str], column: str) -> dict[str, Decimal]:
     """Exact sums of a Decimal column per key (several keys joined by '|')."""
     group = frame[keys[0]].astype("str")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from recon_cli import pipeline, store
 
 if TYPE_CHECKING:
+    from recon_cli.outputs.columns import ColumnTexts
     from recon_cli.pipeline import RunInputs
     from recon_cli.result import ReconResult
 
@@ -50,17 +51,19 @@ def check_outputs(outputs: Outputs) -> None:
             check_output(Path(target), flag)
 
 
-def write_outputs(result: ReconResult, outputs: Outputs, progress: Callable[[str], None]) -> dict[str, str]:
+def write_outputs(result: ReconResult, outputs: Outputs, progress: Callable[[str], None],
+                  texts: ColumnTexts | None = None) -> dict[str, str]:
     """Write each output asked for; returns label -> where it went.
 
     Inside a `Staging` (run_month, export_run) the files only appear at its commit, all together.
+    `texts`: the lines' columns as text, made once for every output and the store.
     """
     from recon_cli.outputs.columns import ColumnTexts
     from recon_cli.outputs.csv import write_csv
     from recon_cli.outputs.json import write_json
 
     written: dict[str, str] = {}
-    texts = ColumnTexts(result.lines)  # each column's text made once, for the workbook, the CSV and the JSON
+    texts = texts or ColumnTexts(result.lines)  # each column's text made once, for every output
     if outputs.xlsx is not None:
         from recon_cli.outputs.xlsx.workbook import write_xlsx
 
@@ -120,10 +123,13 @@ def run_month(inputs: RunInputs, outputs: Outputs, store_path: Path,
             inputs, store.load_confirmations(connection), run_id=store.new_run_id(), progress=progress,
             earlier=lambda period: store.open_exceptions(connection, period)), label)
         result = with_since_last(connection, result)
+        from recon_cli.outputs.columns import ColumnTexts
+
+        texts = ColumnTexts(result.lines)  # the lines' text, made once for the outputs and the store
         with Staging() as staging:
-            written = write_outputs(result, outputs, progress)
+            written = write_outputs(result, outputs, progress, texts)
             progress("saving the run")
-            store.save_run(connection, result)
+            store.save_run(connection, result, texts)
             staging.commit()
         return Outcome(result, {"store": str(store_path), "run": result.summary.run_id, **written})
     finally:

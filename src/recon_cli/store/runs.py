@@ -26,13 +26,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from recon_cli.models import RunSummary
+    from recon_cli.outputs.columns import ColumnTexts
     from recon_cli.result import ReconResult
 
 _CHUNK = 100_000  # rows converted and inserted (or read and converted) at a time
 
 
-def save_run(conn: sqlite3.Connection, result: ReconResult) -> None:
-    """Store a run in one transaction: summary, lines, evidence, missing subscriptions, rejects."""
+def save_run(conn: sqlite3.Connection, result: ReconResult, texts: ColumnTexts | None = None) -> None:
+    """Store a run in one transaction: summary, lines, evidence, missing subscriptions, rejects.
+
+    `texts`: the lines' columns as text, when the outputs of the run have made them already.
+    """
     s = result.summary
     conn.execute("PRAGMA cache_size = -262144")  # 256 MB: the subscription index takes random inserts
     with transaction(conn):
@@ -45,7 +49,8 @@ def save_run(conn: sqlite3.Connection, result: ReconResult) -> None:
         aliases = lines.loc[lines["alias"] != "", ["alias", "id"]]
         conn.executemany("INSERT INTO line_aliases (sub_key, id) VALUES (?, ?)",
                          zip(aliases["alias"].tolist(), aliases["id"].tolist(), strict=True))
-        _save_lines(conn, lines, seq)
+        _save_lines(conn, lines, seq, texts if texts is not None and texts.frame is result.lines
+                    else _column_texts(result.lines))
         for table, frame in (("missing", result.missing), ("evidence", result.evidence),
                              ("rejects", result.rejects), ("warnings", result.warnings), ("to_bill", result.to_bill),
                              ("margin", result.margin), ("usage_billing", result.usage_billing),
@@ -65,13 +70,25 @@ def save_run(conn: sqlite3.Connection, result: ReconResult) -> None:
                 conn.executemany(sql, zip(*columns, strict=True))
 
 
-def _save_lines(conn: sqlite3.Connection, lines: pd.DataFrame, seq: int) -> None:
-    """The run's lines as packed records (store/packing.py), in the layout of today's catalogue."""
+def _column_texts(lines: pd.DataFrame) -> ColumnTexts:
+    from recon_cli.outputs.columns import ColumnTexts
+
+    return ColumnTexts(lines)
+
+
+def _save_lines(conn: sqlite3.Connection, lines: pd.DataFrame, seq: int, texts: ColumnTexts) -> None:
+    """The run's lines as packed records (store/packing.py), in the layout of today's catalogue.
+
+    Decimal columns are packed from `texts` (each amount's own digits, made once per run)."""
     fields = TABLES["lines"]
     conn.execute("INSERT INTO line_layouts (seq, fields) VALUES (?, ?)", (seq, ",".join(f.name for f in fields)))
+    made = {f.name: texts.get(f.name) for f in fields if f.is_decimal and f.name in lines.columns}
+    decimals = {name: text for name, text in made.items() if text is not None}
     for start in range(0, len(lines), _CHUNK):
         part = lines.iloc[start:start + _CHUNK]
-        columns = [_text_values(part[f.name], f) if f.name in part.columns else [None] * len(part) for f in fields]
+        columns = [decimals[f.name].slice(start, _CHUNK) if f.name in decimals
+                   else _text_values(part[f.name], f) if f.name in part.columns else [None] * len(part)
+                   for f in fields]
         conn.executemany("INSERT INTO lines (id, sub_key, record) VALUES (?, ?, ?)",
                          zip(part["id"].tolist(), part["sub_key"].tolist(), pack_columns(columns), strict=True))
 
