@@ -58,6 +58,7 @@ def _xlsxwriter(result: Any, target: Path) -> None:
     columns = [values[c.field] for c in LINE_COLUMNS]
     currency = values["currency"]
     book = xlsxwriter.Workbook(str(target), {"constant_memory": True})
+    book.use_zip64()  # a million-line sheet is over 4 GB of XML before compression
     sheet = book.add_worksheet("Lines")
     bold = book.add_format({"bold": True, "bg_color": "#D9D9D9"})
     pct = book.add_format({"num_format": PCT_FORMAT})
