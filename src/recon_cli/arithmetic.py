@@ -16,6 +16,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING, Any
 
 from recon_cli.formats.nce import CENT, seat_subtotal, usage_subtotal
+from recon_cli.frames import distinct_rows
 from recon_cli.records import Kind
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class Arithmetic:
 def check_arithmetic(lines: pd.DataFrame) -> Arithmetic:
     """Recompute every line's Subtotal, once per distinct (kind, price, rate, quantity, subtotal); lines of a
     format whose effective price is derived from its subtotal (`price_derived`) are not checked."""
+    import numpy as np
     import pandas as pd
 
     index = lines.index
@@ -44,16 +46,22 @@ def check_arithmetic(lines: pd.DataFrame) -> Arithmetic:
         nothing = pd.Series([None] * len(lines), index=index, dtype=object)
         return Arithmetic(nothing, nothing.copy(), pd.Series(False, index=index))
     quantity = lines["billable_quantity"].where(lines["billable_quantity"].notna(), lines["quantity"])
-    keys = pd.Series(list(zip(lines["kind"], lines["effective_unit_price"], lines["exchange_rate"], quantity,
-                              lines["subtotal"], strict=True)), index=index)
-    codes, uniques = pd.factorize(keys, sort=False)
-    decided = [_recompute(*combination) for combination in uniques]
-    column = pd.Series(decided, dtype=object).take(codes).set_axis(index)
-    if "price_derived" in lines.columns:
-        column = column.where(~lines["price_derived"].to_numpy(dtype=bool), pd.Series([(None, None, False)] * len(
-            lines), index=index, dtype=object))
-    return Arithmetic(recomputed=column.map(lambda d: d[0]), recomputed_alt=column.map(lambda d: d[1]),
-                      flagged=column.map(lambda d: d[2]).astype(bool))
+    columns = [lines["kind"], lines["effective_unit_price"], lines["exchange_rate"], quantity, lines["subtotal"]]
+    first, codes = distinct_rows(columns)
+    values = [column.to_numpy(dtype=object)[first] for column in columns]
+    decided = [_recompute(*combination) for combination in zip(*values, strict=True)]
+    checked = ~lines["price_derived"].to_numpy(dtype=bool) if "price_derived" in lines.columns \
+        else np.ones(len(lines), dtype=bool)
+
+    def part(j: int, blank: object) -> np.ndarray:
+        """Figure `j` of every line, from its distinct row; `blank` where the format is not checked."""
+        figures: np.ndarray = np.array([d[j] for d in decided], dtype=object)[codes]
+        figures[~checked] = blank
+        return figures
+
+    return Arithmetic(recomputed=pd.Series(part(0, None), index=index, dtype=object),
+                      recomputed_alt=pd.Series(part(1, None), index=index, dtype=object),
+                      flagged=pd.Series(part(2, False).astype(bool), index=index))
 
 
 def _recompute(kind: str, price: Any, rate: Any, quantity: Any, subtotal: Any

@@ -115,6 +115,30 @@ def decimal_totals(values: pd.Series, codes: np.ndarray, count: int) -> list[Dec
     return [Decimal(total).scaleb(exponent) for total in sums.tolist()]
 
 
+def distinct_rows(columns: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of several columns (blanks alike), without hashing a tuple per row: each
+    column factorised once, the codes combined into one integer per row.
+
+    Returns:
+        (position of each distinct row's first occurrence, each row's distinct-row number).
+    """
+    import numpy as np
+    import pandas as pd
+
+    parts = [pd.factorize(column, sort=False, use_na_sentinel=False) for column in columns]
+    key = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    span = 1
+    for codes, uniques in parts:
+        size = len(uniques) + 1
+        if span * size >= 2**62:  # too many combinations for one integer: number the rows so far
+            _, key = np.unique(key, return_inverse=True)
+            span = int(key.max(initial=0)) + 1
+        key = key * size + codes
+        span *= size
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
 def group_totals(values: pd.Series, codes: np.ndarray, count: int) -> list[Decimal]:
     """`decimal_totals`, or the same sums one by one (in row order) when the amounts are too fine or
     too large for integers."""

@@ -1,0 +1,43 @@
+"""The column-wise helpers the stages group and sum with agree with the plain Python they replace."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from recon_cli.frames import decimal_totals, distinct_rows, group_totals
+
+AMOUNT = st.one_of(st.none(), st.decimals(min_value=-10**6, max_value=10**6, places=2, allow_nan=False))
+LABEL = st.one_of(st.none(), st.sampled_from(["seat", "usage", ""]))
+
+
+@given(st.lists(st.tuples(LABEL, AMOUNT, AMOUNT), min_size=1, max_size=40))
+def test_distinct_rows_number_equal_rows_alike(rows: list[tuple[object, ...]]) -> None:
+    columns = [pd.Series([row[j] for row in rows], dtype="object") for j in range(3)]
+    first, codes = distinct_rows(columns)
+    assert len(codes) == len(rows) and len(set(codes.tolist())) == len(first)
+    for i, row in enumerate(rows):  # a row has the number of the first row equal to it
+        assert rows[first[codes[i]]] == row
+    for i in range(len(rows)):
+        for j in range(len(rows)):
+            assert (codes[i] == codes[j]) == (rows[i] == rows[j])
+
+
+@given(st.lists(st.tuples(st.integers(0, 4), AMOUNT), min_size=1, max_size=40))
+def test_group_totals_are_the_exact_sums(rows: list[tuple[int, Decimal | None]]) -> None:
+    codes = np.array([code for code, _ in rows], dtype=np.int64)
+    values = pd.Series([value for _, value in rows], dtype="object")
+    expected = [sum((v for c, v in rows if c == group and v is not None), Decimal(0)) for group in range(5)]
+    assert group_totals(values, codes, 5) == expected
+    fast = decimal_totals(values, codes, 5)
+    assert fast is None or fast == expected
+
+
+def test_group_totals_sum_one_by_one_beyond_twelve_decimals() -> None:
+    values = pd.Series([Decimal("1E-20"), Decimal("2"), None], dtype="object")
+    assert decimal_totals(values, np.array([0, 0, 1]), 2) is None
+    assert group_totals(values, np.array([0, 0, 1]), 2) == [Decimal("2.00000000000000000001"), Decimal(0)]
