@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from recon_cli.frames import decimal_sums, decimal_totals
 from recon_cli.records import SUBSCRIPTION_STATE_FIELDS, Status
@@ -72,8 +72,9 @@ def subscription_states(lines: pd.DataFrame, missing: pd.DataFrame) -> pd.DataFr
     ordered = codes[order]
     first = order[np.r_[True, ordered[1:] != ordered[:-1]]] if len(order) else order
 
-    def at_first(name: str) -> np.ndarray:
-        return lines[name].take(first).to_numpy()
+    def at_first(name: str) -> Any:
+        """The column's value on each subscription's first line; text stays in Arrow (no Python strings)."""
+        return lines[name].array.take(first)
 
     sums = {}
     for name in ("money_at_risk", "over_billed", "price_effect"):
@@ -82,11 +83,10 @@ def subscription_states(lines: pd.DataFrame, missing: pd.DataFrame) -> pd.DataFr
             by_key = decimal_sums(lines[name], pd.Series(np.asarray(found)[codes], index=lines.index))
             totals = [by_key.get(key, Decimal(0)) for key in found]
         sums[name] = totals
-    matched = at_first("matched_subscription_id")
-    own = at_first("subscription_id")
+    matched = pd.Series(at_first("matched_subscription_id"))
     states = pd.DataFrame({
         "subscription_key": np.asarray(found, dtype=object),
-        "subscription_id": np.where(pd.Series(matched).fillna("").to_numpy() != "", matched, own),
+        "subscription_id": matched.where(matched.fillna("") != "", pd.Series(at_first("subscription_id"))).array,
         **{name: at_first(name) for name in ("customer_id", "customer_name", "product", "currency", "kind",
                                              "status", "reason", "price_status")},
         "needs_person": needs[first],  # the urgent line comes first: any line needing a person is it
