@@ -56,8 +56,12 @@ def arrow_text(series: pd.Series) -> pa.Array | None:
     kinds = set(map(type, values))
     if not kinds <= _PLAIN_TYPES:
         return None
-    blank = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
-    text = pa.array(list(map(str, values)), type=pa.large_string(), mask=blank)
+    if str in kinds:
+        blank = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
+        text = pa.array(list(map(str, values)), type=pa.large_string(), mask=blank)
+    else:  # only Decimals and None: "None" can only be a blank
+        text = pa.array(list(map(str, values)), type=pa.large_string())
+        text = pc.if_else(pc.equal(text, large("None")), pa.nulls(len(text), pa.large_string()), text)
     if Decimal in kinds and pc.any(pc.match_substring_regex(text, _NOT_FIXED_POINT)).as_py():
         text = pa.array(plain_column(series), type=pa.large_string())
     return text

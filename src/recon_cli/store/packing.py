@@ -71,13 +71,15 @@ def pack_columns(columns: list[Any]) -> list[str]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from recon_cli.outputs.columns import byte_table, has_bytes
+
     parts = []
     for column in columns:
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
         text = (pc.cast(column, pa.large_string()) if isinstance(column, pa.Array)
                 else pa.array(column, type=pa.large_string(), from_pandas=True))
-        if pc.any(pc.match_substring_regex(text, r"[\\\x1e\x1f]")).as_py():
+        if has_bytes(text, byte_table("\\" + SEPARATOR + NULL)):
             text = pc.replace_substring(text, "\\", "\\\\")
             text = pc.replace_substring(pc.replace_substring(text, SEPARATOR, "\\1"), NULL, "\\0")
         parts.append(pc.fill_null(text, NULL))
