@@ -41,3 +41,11 @@ def test_group_totals_sum_one_by_one_beyond_twelve_decimals() -> None:
     values = pd.Series([Decimal("1E-20"), Decimal("2"), None], dtype="object")
     assert decimal_totals(values, np.array([0, 0, 1]), 2) is None
     assert group_totals(values, np.array([0, 0, 1]), 2) == [Decimal("2.00000000000000000001"), Decimal(0)]
+
+
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from("ab \t\u00a0é\n\x1f"), max_size=6)), max_size=30))
+def test_strip_text_is_str_strip(values: list[str | None]) -> None:
+    from recon_cli.frames import strip_text
+
+    text = pd.Series(values, dtype="str")
+    assert strip_text(text).tolist() == text.str.strip().tolist()

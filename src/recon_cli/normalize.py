@@ -19,7 +19,7 @@ from recon_cli.formats.dates import DateEvidence, factorize_dates, parse_date, p
 from recon_cli.formats.nce import KNOWN_CHARGE_TYPES
 from recon_cli.formats.numbers import EXPECTED_RANGE, factorize_numbers, parse_decimal, parse_numbers
 from recon_cli.formats.vocabularies import FREQUENCY, NO_PLAN, USAGE
-from recon_cli.frames import concat_rejects, decimal_test, empty_rejects, reject_rows
+from recon_cli.frames import concat_rejects, decimal_test, empty_rejects, reject_rows, strip_text
 from recon_cli.outputs.inert import ID_NOISE
 from recon_cli.records import Kind, RejectCode
 from recon_cli.vocabulary import read_currencies, read_words
@@ -79,7 +79,7 @@ def normalize_table(table: RawTable, fmt: TableFormat, *, date_format: str | Non
             # Parsed from their distinct values, which are stripped there: a million-row strip saved.
             text = raw[header]
         else:
-            text = raw[header].str.strip()
+            text = strip_text(raw[header])
             text = text if default is None else text.where(text != "", default)
         texts[column.name] = text
     numbers = {c.name: factorize_numbers(texts[c.name]) for c in fmt.columns
