@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from recon_cli.events import in_event_order
 from recon_cli.formats.nce import CENT, seat_unit_cost
 from recon_cli.formats.subscriptions import BILLING_FREQUENCIES
-from recon_cli.frames import carry, group_positions
+from recon_cli.frames import carry, distinct_rows, group_positions
 from recon_cli.records import Kind, PriceStatus, Status
 
 if TYPE_CHECKING:
@@ -203,9 +203,14 @@ def seat_margins(lines: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
         return {}, {}
     # The line's billing plan sets how often the price is billed in a year (the subscription's
     # plan is the same in all but a mid-term plan change).
-    per_year = priced["billing_frequency"].map(lambda f: Decimal(12) / BILLING_FREQUENCIES.get(f, 1))
-    revenue = priced["unit_price"].to_numpy() * priced["subscription_quantity"].to_numpy() * per_year.to_numpy()
-    margin = revenue * priced["margin_pct"].to_numpy() / Decimal(100)
+    # Computed once per distinct (plan, price, seats, margin %), then taken for each subscription.
+    columns = [priced[name] for name in ("billing_frequency", "unit_price", "subscription_quantity", "margin_pct")]
+    first, codes = distinct_rows(columns)
+    frequency, price, quantity, pct = (column.to_numpy(dtype=object)[first] for column in columns)
+    per_year = np.array([Decimal(12) / BILLING_FREQUENCIES.get(f, 1) for f in frequency], dtype=object)
+    distinct_revenue = price * quantity * per_year
+    revenue = distinct_revenue[codes]
+    margin = (distinct_revenue * pct / Decimal(100))[codes]
     revenue_by, margin_by = {}, {}
     for currency in sorted(set(priced["currency"])):
         mask = (priced["currency"] == currency).to_numpy()
