@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 from recon_cli.frames import decimal_totals, distinct_rows, group_totals
 
 AMOUNT = st.one_of(st.none(), st.decimals(min_value=-10**6, max_value=10**6, places=2, allow_nan=False))
+BLANK = st.sampled_from([None, float("nan")])
 LABEL = st.one_of(st.none(), st.sampled_from(["seat", "usage", ""]))
 
 
-@given(st.lists(st.tuples(LABEL, AMOUNT, AMOUNT), min_size=1, max_size=40))
+@given(st.lists(st.tuples(LABEL, AMOUNT, st.one_of(AMOUNT, BLANK)), min_size=1, max_size=40))
 def test_distinct_rows_number_equal_rows_alike(rows: list[tuple[object, ...]]) -> None:
     columns = [pd.Series([row[j] for row in rows], dtype="object") for j in range(3)]
     first, codes = distinct_rows(columns)

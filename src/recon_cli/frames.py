@@ -142,8 +142,9 @@ def strip_text(text: pd.Series) -> pd.Series:
 
 
 def distinct_rows(columns: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of several columns (blanks alike), without hashing a tuple per row: each
-    column factorised once, the codes combined into one integer per row.
+    """The distinct rows of several columns, as a tuple per row would tell them apart (equal values
+    alike, None apart from NaN), without hashing a tuple per row: each column factorised once, the
+    codes combined into one integer per row.
 
     Returns:
         (position of each distinct row's first occurrence, each row's distinct-row number).
@@ -151,11 +152,16 @@ def distinct_rows(columns: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
     import numpy as np
     import pandas as pd
 
-    parts = [pd.factorize(column, sort=False, use_na_sentinel=False) for column in columns]
     key = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
     span = 1
-    for codes, uniques in parts:
-        size = len(uniques) + 1
+    for column in columns:
+        codes, uniques = pd.factorize(column, sort=False, use_na_sentinel=True)
+        size = len(uniques) + 2
+        blank = np.flatnonzero(codes < 0)
+        if len(blank):  # None and NaN stay apart, as they do in a tuple
+            values = column.to_numpy(dtype=object)
+            codes = codes.copy()
+            codes[blank] = [len(uniques) if values[i] is None else len(uniques) + 1 for i in blank.tolist()]
         if span * size >= 2**62:  # too many combinations for one integer: number the rows so far
             _, key = np.unique(key, return_inverse=True)
             span = int(key.max(initial=0)) + 1

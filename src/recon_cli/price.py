@@ -102,6 +102,7 @@ def check_prices(lines: pd.DataFrame, min_margin: Decimal | None) -> pd.DataFram
     Returns:
         one row per `group`: unit_cost, price_status, margin_pct.
     """
+    import numpy as np
     import pandas as pd
 
     charged = (lines["kind"] == Kind.SEAT.value) & (lines["sub_key"] != "") & ~lines["is_cancel"] & \
@@ -120,19 +121,20 @@ def check_prices(lines: pd.DataFrame, min_margin: Decimal | None) -> pd.DataFram
     latest = ordered.drop_duplicates("group", keep="last")
     scales = latest["scale"]
     # Thousands of subscriptions share a handful of price combinations: decide each combination once.
-    memo: dict[tuple[Any, ...], tuple[Decimal | None, str, Decimal | None]] = {}
-    decided = []
     currency_differs = (latest["subscription_currency"] != "") & (latest["currency"] != latest["subscription_currency"])
-    for combination in zip(latest["effective_unit_price"], latest["exchange_rate"], latest["unit_price"],
-                           latest["expected_unit_cost"], currency_differs,
-                           latest["frequency"], latest["subscription_frequency"], scales, strict=True):
-        found = memo.get(combination)
-        if found is None:
-            found = memo[combination] = _decide_price(combination, min_margin)
-        decided.append(found)
-    unit_cost, status, margin = zip(*decided, strict=True) if decided else ((), (), ())
-    return pd.DataFrame({"group": latest["group"].to_numpy(), "unit_cost": list(unit_cost),
-                         "price_status": list(status), "margin_pct": list(margin)})
+    combination = [latest["effective_unit_price"], latest["exchange_rate"], latest["unit_price"],
+                   latest["expected_unit_cost"], currency_differs, latest["frequency"],
+                   latest["subscription_frequency"], scales]
+    first, codes = distinct_rows(combination) if len(latest) else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    distinct = zip(*(column.to_numpy(dtype=object)[first] for column in combination), strict=True)
+    decided = [_decide_price(values, min_margin) for values in distinct]
+
+    def figure(j: int) -> list[Any]:
+        values: list[Any] = np.array([d[j] for d in decided] + [None], dtype=object)[codes].tolist()
+        return values
+
+    return pd.DataFrame({"group": latest["group"].to_numpy(), "unit_cost": figure(0),
+                         "price_status": figure(1), "margin_pct": figure(2)})
 
 
 def _decide_price(combination: tuple[Any, ...], min_margin: Decimal | None
