@@ -41,12 +41,6 @@ def in_event_order(lines: pd.DataFrame) -> pd.DataFrame:
     return ordered
 
 
-def latest_events(lines: pd.DataFrame) -> pd.DataFrame:
-    """The latest line per `group`, in event order."""
-    latest: pd.DataFrame = in_event_order(lines).drop_duplicates("group", keep="last")
-    return latest
-
-
 @dataclass(frozen=True)
 class _Event:
     """One seat line, as the event walk sees it."""

@@ -223,7 +223,8 @@ def resolve_subscription_names(changes: Typed, subscriptions: pd.DataFrame, wher
     notes = list(changes.notes)
     out = frame.copy()
     if resolved.any():
-        ids = subscriptions.drop_duplicates("subscription_id_key").set_index("subscription_id_key")["subscription_id"]
+        ids = subscriptions[["subscription_id_key", "subscription_id"]].drop_duplicates("subscription_id_key") \
+            .set_index("subscription_id_key")["subscription_id"]
         keys = found[resolved].astype("str")
         example = unknown.loc[resolved].iloc[0]
         out.loc[keys.index, "subscription_id"] = keys.map(ids).astype("str")

@@ -49,13 +49,15 @@ def change_log_mismatch(subscriptions: pd.DataFrame, changes: pd.DataFrame, as_o
     counted = changes.loc[(changes["effective_date"] <= as_of) & (changes["provisioning_key"] != FAILED)]
     if counted.empty:
         return empty, None
-    ordered = counted.sort_values(["subscription_id_key", "effective_date", "row"], kind="stable")
+    # Only the columns used: sorting or deduplicating whole frames copies every column.
+    ordered = counted[["subscription_id_key", "effective_date", "row", "quantity_delta", "old_quantity"]].sort_values(
+        ["subscription_id_key", "effective_date", "row"], kind="stable")
     per_sub = ordered.groupby("subscription_id_key", sort=False).agg(
         change_log_total=("quantity_delta", lambda deltas: sum(deltas, Decimal(0))),
         records=("quantity_delta", "size"), first_old=("old_quantity", "first"),
         last_change=("effective_date", "max"))
-    subs = subscriptions.drop_duplicates("subscription_id_key").set_index("subscription_id_key")
-    per_sub = per_sub.join(subs[["subscription_id", "customer_name", "product", "quantity_in_force"]], how="inner")
+    subs = subscriptions[["subscription_id_key", "subscription_id", "customer_name", "product", "quantity_in_force"]]
+    per_sub = per_sub.join(subs.drop_duplicates("subscription_id_key").set_index("subscription_id_key"), how="inner")
     if per_sub.empty:
         return empty, None
     adds_up = [total == seats for total, seats in zip(per_sub["change_log_total"], per_sub["quantity_in_force"],

@@ -48,7 +48,9 @@ def to_bill(decisions: Decisions, lines: pd.DataFrame, period: str | None) -> pd
                       & (records["status_reason"].str.strip().str.lower() != BILLED)]
     if due.empty:
         return _empty(TO_BILL_FIELDS)
-    first = lines.drop_duplicates("group").set_index("group")
+    # Only the columns used: dropping duplicates of the whole line frame copies a million rows.
+    first = lines[["group", "unit_price", "customer_name", "product", "currency"]].drop_duplicates("group") \
+        .set_index("group")
     price = due["group"].map(first["unit_price"])
     cutoff = _month_before_end(period)
     forgotten = (due["effective_date"] < cutoff) if cutoff is not None else pd.Series(False, index=due.index)
