@@ -50,3 +50,15 @@ def test_strip_text_is_str_strip(values: list[str | None]) -> None:
 
     text = pd.Series(values, dtype="str")
     assert strip_text(text).tolist() == text.str.strip().tolist()
+
+
+MIXED = st.one_of(*(st.decimals(min_value=-1000, max_value=1000, places=places, allow_nan=False, allow_infinity=False)
+                    for places in (0, 1, 2)))
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), MIXED), min_size=1, max_size=30))
+def test_group_totals_as_summed_keep_the_exponent_sum_gives(rows: list[tuple[int, Decimal]]) -> None:
+    codes = np.array([code for code, _ in rows], dtype=np.int64)
+    values = pd.Series([value for _, value in rows], dtype="object")
+    expected = [str(sum((v for c, v in rows if c == group), Decimal(0))) for group in range(4)]
+    assert [str(t) for t in group_totals(values, codes, 4, as_summed=True)] == expected

@@ -91,12 +91,15 @@ def decimal_sums(values: pd.Series, groups: pd.Series) -> dict[str, Decimal]:
     return {str(label): total for label, total in zip(labels, totals, strict=True)}
 
 
-def decimal_totals(values: pd.Series, codes: np.ndarray, count: int) -> list[Decimal] | None:
+def decimal_totals(values: pd.Series, codes: np.ndarray, count: int, *, as_summed: bool = False
+                   ) -> list[Decimal] | None:
     """Exact Σ values per group code 0..count-1 (codes from pd.factorize; -1 is left out), None/NaN as 0.
 
     Distinct Decimals become scaled integers once and numpy adds them up: a million Decimals
     summed one by one in Python takes seconds, this takes milliseconds. None when the amounts
     need more than 12 decimals or could overflow 63 bits (the caller sums them one by one).
+    `as_summed`: each total keeps the exponent `sum(values, Decimal(0))` gives it (the finest of its
+    own values: "5" stays "5" beside a group of "2.5"); otherwise all share the column's finest.
     """
     import numpy as np
     import pandas as pd
@@ -112,7 +115,18 @@ def decimal_totals(values: pd.Series, codes: np.ndarray, count: int) -> list[Dec
     wanted = np.asarray(codes) >= 0
     sums = np.zeros(count, dtype=np.int64)
     np.add.at(sums, np.asarray(codes)[wanted], integers[wanted])
-    return [Decimal(total).scaleb(exponent) for total in sums.tolist()]
+    finest = np.full(count, exponent, dtype=np.int64)
+    if as_summed:
+        finest[:] = 0
+        exponents = np.array([int(u.as_tuple().exponent) for u in uniques] + [0], dtype=np.int64)
+        np.minimum.at(finest, np.asarray(codes)[wanted],
+                      exponents[np.where(value_codes < 0, len(uniques), value_codes)][wanted])
+    # Most groups share a handful of totals (0, a list price...): each distinct total becomes a Decimal once.
+    distinct, where = np.unique(np.stack([sums, finest]), axis=1, return_inverse=True)
+    totals = np.array([Decimal(total).scaleb(exponent).quantize(Decimal((0, (1,), finer)))
+                       for total, finer in distinct.T.tolist()], dtype=object)
+    out: list[Decimal] = totals[where.reshape(-1)].tolist()
+    return out
 
 
 def strip_text(text: pd.Series) -> pd.Series:
@@ -171,12 +185,12 @@ def distinct_rows(columns: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
     return first, inverse.reshape(-1)
 
 
-def group_totals(values: pd.Series, codes: np.ndarray, count: int) -> list[Decimal]:
+def group_totals(values: pd.Series, codes: np.ndarray, count: int, *, as_summed: bool = False) -> list[Decimal]:
     """`decimal_totals`, or the same sums one by one (in row order) when the amounts are too fine or
     too large for integers."""
     import numpy as np
 
-    totals = decimal_totals(values, codes, count)
+    totals = decimal_totals(values, codes, count, as_summed=as_summed)
     if totals is not None:
         return totals
     sums = [Decimal(0)] * count

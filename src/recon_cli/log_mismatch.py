@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from recon_cli.formats.vocabularies import FAILED
+from recon_cli.frames import group_totals
 from recon_cli.records import CHANGE_LOG_MISMATCH_FIELDS
 
 if TYPE_CHECKING:
@@ -53,9 +54,13 @@ def change_log_mismatch(subscriptions: pd.DataFrame, changes: pd.DataFrame, as_o
     ordered = counted[["subscription_id_key", "effective_date", "row", "quantity_delta", "old_quantity"]].sort_values(
         ["subscription_id_key", "effective_date", "row"], kind="stable")
     per_sub = ordered.groupby("subscription_id_key", sort=False).agg(
-        change_log_total=("quantity_delta", lambda deltas: sum(deltas, Decimal(0))),
         records=("quantity_delta", "size"), first_old=("old_quantity", "first"),
         last_change=("effective_date", "max"))
+    # Exact sums by integer codes; groupby(sort=False) lists the keys in the order they first appear.
+    codes, keys = pd.factorize(ordered["subscription_id_key"], sort=False)
+    totals = dict(zip(keys.tolist(), group_totals(ordered["quantity_delta"], codes, len(keys),
+                                                                    as_summed=True), strict=True))
+    per_sub.insert(0, "change_log_total", [totals[key] for key in per_sub.index.tolist()])
     subs = subscriptions[["subscription_id_key", "subscription_id", "customer_name", "product", "quantity_in_force"]]
     per_sub = per_sub.join(subs.drop_duplicates("subscription_id_key").set_index("subscription_id_key"), how="inner")
     if per_sub.empty:
