@@ -44,8 +44,7 @@ FONT = {"name": "Calibri", "size": 11}  # the workbook's default font: styled ce
 NONE_TEXT = "none"  # the one row of an empty table
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")  # only ISO codes go into a number format
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # openpyxl refuses these
-# Any line of a column's joined text that starts like a formula or an error literal (#N/A).
-_RISKY_LINE = re.compile(r"^[=+\-@\t\r#]", re.MULTILINE)
+XML_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))  # "&" first
 _TITLE_ILLEGAL = re.compile(r"[\\*?:/\[\]]")
 
 STATUS_FILLS: dict[str, str] = {
@@ -286,15 +285,11 @@ class Styles:
         return cell
 
 
-def _escape(values: list[str | None], joined: str | None = None) -> list[str | None]:
-    """XML-escape a chunk of text cells; most chunks need nothing, checked in one pass over
-    their `joined` text."""
-    if joined is None:
-        joined = "\n".join(filter(None, values))
-    if not any(ch in joined for ch in "&<>\r"):
-        return values
-    return [t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-            if t else t for t in values]
+def _escape(text: str) -> str:
+    """XML-escape one text cell (a carriage return as a character reference, so it survives)."""
+    for character, entity in XML_ESCAPES:
+        text = text.replace(character, entity)
+    return text
 
 
 def text_xml(ref: str, text: str, attr: str, styles: Styles) -> str:
@@ -302,7 +297,7 @@ def text_xml(ref: str, text: str, attr: str, styles: Styles) -> str:
     text = _XML_ILLEGAL.sub("", text)[:MAX_CELL_TEXT]
     if is_risky(text):
         attr = styles.quoted(attr)
-    escaped = _escape([text])[0]
+    escaped = _escape(text)
     return f'<c r="{ref}"{attr} t="inlineStr"><is><t xml:space="preserve">{escaped}</t></is></c>'
 
 

@@ -83,12 +83,13 @@ def _key(name: Any, customer_id: Any, currency: Any) -> tuple[str, str, str]:
 
 def _line_groups(cells: Mapping[str, Any], lines: pd.DataFrame) -> dict[tuple[str, str, str], list[Any]]:
     """(customer name, id, currency) -> [money at risk, over-billed, lines needing a person], in the
-    order customers first appear; grouped by Arrow and summed exactly by `frames.decimal_totals`."""
+    order customers first appear; grouped by Arrow and summed exactly by `frames.group_totals`."""
     import numpy as np
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from recon_cli.frames import decimal_totals
+    from recon_cli.frames import group_totals
 
     blanks = pa.array(["nan", "None", "<NA>"], pa.large_string())
     parts = []
@@ -99,25 +100,13 @@ def _line_groups(cells: Mapping[str, Any], lines: pd.DataFrame) -> dict[tuple[st
     codes, count = encoded.indices.to_numpy(zero_copy_only=False), len(encoded.dictionary)
     sums = []
     for field in ("money_at_risk", "over_billed"):
-        values = lines[field] if field in lines.columns else pd_none(len(lines))
-        totals = decimal_totals(values, codes, count)
-        if totals is None:  # amounts beyond 12 decimals or 63 bits: one by one
-            totals = [ZERO] * count
-            for code, value in zip(codes.tolist(), values.tolist(), strict=True):
-                if value:
-                    totals[code] += value
-        sums.append([total if total else ZERO for total in totals])
+        values = lines[field] if field in lines.columns else pd.Series([None] * len(lines), dtype="object")
+        sums.append([total if total else ZERO for total in group_totals(values, codes, count, as_summed=True)])
     needing = lines["needs_person"].fillna(False).astype(bool).to_numpy() if "needs_person" in lines.columns \
         else np.zeros(len(lines), dtype=bool)
     needs = np.bincount(codes, weights=needing, minlength=count).astype(np.int64).tolist()
     keys = [tuple(key.split("\x1f")) for key in encoded.dictionary.to_pylist()]
     return {(k[0], k[1], k[2]): [risk, over, n] for k, risk, over, n in zip(keys, *sums, needs, strict=True)}
-
-
-def pd_none(n: int) -> pd.Series:
-    import pandas as pd
-
-    return pd.Series([None] * n, dtype="object")
 
 
 def customer_table(cells: Mapping[str, Any], lines: pd.DataFrame, margin: pd.DataFrame) -> CustomerTable:

@@ -23,6 +23,7 @@ from recon_cli.outputs.files import ERROR_LITERALS, FORMULA_PATTERN
 from recon_cli.outputs.xlsx.cells import (
     MAX_CELL_TEXT,
     NUMBER_CELLS,
+    XML_ESCAPES,
     Col,
     Styles,
     after_number,
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
 _RISKY_START = "=+-@\t\r#"  # a formula start, or "#" of an error literal ("#N/A")
 
 
@@ -115,7 +115,7 @@ def _text_cells(col: Col, text: pa.Array, fixed: str, styles: Styles) -> tuple[A
 
             attrs = _per_value(text, quoted)
     if has_bytes(text, byte_table("&<>\r")):
-        for character, entity in _ESCAPES:
+        for character, entity in XML_ESCAPES:
             text = pc.replace_substring(text, character, entity)
     return attrs, text
 
