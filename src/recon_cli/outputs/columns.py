@@ -2,7 +2,7 @@
 
 A million-line run has some twenty Decimal columns, and turning them into text was most of what
 the CSV and JSON writers cost. Here each column becomes an Arrow string array once (`ColumnTexts`),
-column-wise: `str` of every Decimal through `map` (C speed), blanks masked by pandas, and a column
+column-wise: `str` of every Decimal through `map` (C speed), the blanks found by Arrow, and a column
 holding an exponent, a NaN or an infinity redone cell by cell (`plain_column`). The CSV cells of a
 row are then quoted and joined by Arrow, chunk by chunk, instead of by Python's csv module per cell.
 pandas and pyarrow are imported inside the functions, so importing this module stays light.
