@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -502,3 +503,28 @@ def test_safe_sheet_titles() -> None:
     """Sheet titles lose the characters Excel refuses and fit in 31 characters."""
     assert xlsx_cells.safe_sheet_title("a/b\\c*d?e:f[g]") == "a_b_c_d_e_f_g_"
     assert len(xlsx_cells.safe_sheet_title("x" * 40)) == 31
+
+
+def test_rows_deflated_alongside_keep_their_order_and_failures_surface() -> None:
+    """The second thread writes every piece in order; a failure on either side is raised, never lost."""
+    import io
+
+    from recon_cli.outputs.xlsx import stream
+
+    out = io.BytesIO()
+    stream._deflate_alongside(out, iter(["<a/>", b"<b/>", memoryview(b"<c/>")] * 50))
+    assert out.getvalue() == b"<a/><b/><c/>" * 50
+
+    class Full(io.BytesIO):
+        def write(self, data: object) -> int:
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        stream._deflate_alongside(Full(), iter(["<a/>"] * 20))
+
+    def broken() -> Iterator[str]:
+        yield "<a/>"
+        raise ValueError("rendering failed")
+
+    with pytest.raises(ValueError, match="rendering failed"):
+        stream._deflate_alongside(io.BytesIO(), broken())

@@ -2,7 +2,7 @@
 
 Frame columns become cell values once per column (text made XML-legal, money kept as the
 Decimal's own digits), styles are registered once with the workbook, and data rows are
-rendered as ready `<row>` XML (`rows.rows_xml`) that `splice_rows` puts into a sheet openpyxl has written
+rendered as ready `<row>` XML (`rows.rows_xml`) that `stream.splice_rows` puts into a sheet openpyxl has written
 (openpyxl's per-cell writer is too slow for 100,000 lines). Text is always an inline string,
 which Excel never evaluates; text that starts like a formula also gets a style with
 `quotePrefix`, so it stays text when someone edits the cell, and shows no apostrophe. The
@@ -13,10 +13,8 @@ other modules of this package only.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openpyxl.cell import WriteOnlyCell
@@ -341,16 +339,3 @@ def widths(columns: tuple[Col, ...], values: list[list[Any]] | list[Any]) -> lis
         indent = 2 if after_number(columns, len(out)) else 0
         out.append(min(longest + indent, WIDTH_CAPS.get(col.field, 50)))
     return out
-
-
-def splice_rows(ws: WriteOnlyWorksheet, rows: Iterator[RowXml]) -> None:
-    """Put the streamed rows into the closed sheet's XML, after the rows openpyxl wrote."""
-    path = Path(ws._writer.out)
-    head, end, tail = path.read_bytes().partition(b"</sheetData>")
-    if not end:  # openpyxl changed how it writes sheets: fail loudly, never write a bad file
-        raise RuntimeError(f"cannot find </sheetData> in the XML openpyxl wrote for {ws.title!r}")
-    with path.open("wb") as out:
-        out.write(head)
-        for xml in rows:
-            out.write(xml.encode("utf-8") if isinstance(xml, str) else xml)
-        out.write(end + tail)

@@ -29,11 +29,11 @@ from recon_cli.outputs.xlsx.cells import (
     Styles,
     cell_xml,
     shown_money,
-    splice_rows,
     widths,
 )
 from recon_cli.outputs.xlsx.customers import CHART_ROWS, CustomerTable, add_chart, customer_table
 from recon_cli.outputs.xlsx.rows import rows_xml
+from recon_cli.outputs.xlsx.stream import splice_rows
 from recon_cli.records import MONEY_FIGURES, PriceStatus, Status
 
 if TYPE_CHECKING:

@@ -42,10 +42,10 @@ from recon_cli.outputs.xlsx.cells import (
     clean_note,
     frame_columns,
     safe_sheet_title,
-    splice_rows,
     widths,
 )
 from recon_cli.outputs.xlsx.rows import rows_xml, table_column
+from recon_cli.outputs.xlsx.stream import SplicingArchive, splice_rows
 from recon_cli.outputs.xlsx.summary import write_summary
 from recon_cli.outputs.xlsx.tables import (
     DIFF_COLUMNS,
@@ -122,8 +122,7 @@ def _write_table(wb: Workbook, styles: Styles, titles: list[str], columns: tuple
     for part, title in enumerate(titles):
         start, stop = part * per_sheet, min(total, (part + 1) * per_sheet)
         last_row = max(2, stop - start + 1)
-        rows: Iterator[RowXml] = (rows_xml(columns, [c[i:min(stop, i + XML_CHUNK)] for c in values], i - start + 2,
-                                        styles) for i in range(start, stop, XML_CHUNK))
+        rows = _rows(columns, values, start, stop, styles)
         if not total:
             rows = iter([f'<row r="2"><c r="A2"{styles.none_attr} t="inlineStr"><is><t>{NONE_TEXT}</t></is></c>'
                          "</row>"])
@@ -148,6 +147,13 @@ def _write_table(wb: Workbook, styles: Styles, titles: list[str], columns: tuple
                                   for i in range(start, stop))
         ws.close()
         splice_rows(ws, rows)
+
+
+def _rows(columns: tuple[Col, ...], values: list[list[Any]] | list[pa.Array], start: int, stop: int,
+          styles: Styles) -> Iterator[RowXml]:
+    """Rows `start`..`stop` of a table as XML, rendered a chunk at a time when the sheet is saved."""
+    for i in range(start, stop, XML_CHUNK):
+        yield rows_xml(columns, [c[i:min(stop, i + XML_CHUNK)] for c in values], i - start + 2, styles)
 
 
 def _comment_rows(status: list[Any], needs_person: list[Any], explanation: list[Any]) -> dict[int, str]:
@@ -221,7 +227,7 @@ def write_xlsx(result: ReconResult, target: Path, texts: ColumnTexts | None = No
         _write_table(wb, styles, titles["Rejects"], REJECT_COLUMNS, values["Rejects"])
         with atomic_path(Path(target)) as tmp, ZipFile(tmp, "w", ZIP_DEFLATED, allowZip64=True,
                                                         compresslevel=ZIP_LEVEL) as archive:
-            ExcelWriter(wb, archive).save()
+            ExcelWriter(wb, SplicingArchive(archive, wb.worksheets)).save()
     except BaseException:
         _discard(wb)
         raise
