@@ -509,10 +509,10 @@ def test_rows_deflated_alongside_keep_their_order_and_failures_surface() -> None
     """The second thread writes every piece in order; a failure on either side is raised, never lost."""
     import io
 
-    from recon_cli.outputs.xlsx import stream
+    from recon_cli.outputs import files
 
     out = io.BytesIO()
-    stream._deflate_alongside(out, iter(["<a/>", b"<b/>", memoryview(b"<c/>")] * 50))
+    files.write_alongside(out, iter(["<a/>", b"<b/>", memoryview(b"<c/>")] * 50))
     assert out.getvalue() == b"<a/><b/><c/>" * 50
 
     class Full(io.BytesIO):
@@ -520,11 +520,11 @@ def test_rows_deflated_alongside_keep_their_order_and_failures_surface() -> None
             raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        stream._deflate_alongside(Full(), iter(["<a/>"] * 20))
+        files.write_alongside(Full(), iter(["<a/>"] * 20))
 
     def broken() -> Iterator[str]:
         yield "<a/>"
         raise ValueError("rendering failed")
 
     with pytest.raises(ValueError, match="rendering failed"):
-        stream._deflate_alongside(io.BytesIO(), broken())
+        files.write_alongside(io.BytesIO(), broken())

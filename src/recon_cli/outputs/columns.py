@@ -13,11 +13,11 @@ from __future__ import annotations
 import csv
 import functools
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
-from recon_cli.outputs.files import ERROR_LITERALS, FORMULA_PATTERN, FORMULA_START
+from recon_cli.outputs.files import ERROR_LITERALS, FORMULA_PATTERN, FORMULA_START, write_alongside
 from recon_cli.outputs.values import evidence_lists, plain_column
 
 if TYPE_CHECKING:
@@ -195,8 +195,13 @@ def _csv_cells(text: pa.Array) -> pa.Array:
 def write_csv_rows(out: IO[bytes], columns: Sequence[pa.Array]) -> None:
     """Write CRLF records of the columns (Arrow text, null for blank), as Python's csv module would.
 
-    Each chunk's rows are built by one Arrow join and written straight from its buffer.
+    Each chunk's rows are built by one Arrow join and written straight from its buffer, by a second
+    thread while the next chunk is built (`files.write_alongside`).
     """
+    write_alongside(out, _csv_pieces(columns))
+
+
+def _csv_pieces(columns: Sequence[pa.Array]) -> Iterator[memoryview]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -206,11 +211,11 @@ def write_csv_rows(out: IO[bytes], columns: Sequence[pa.Array]) -> None:
     for start in range(0, len(columns[0]), CSV_CHUNK):
         cells = [_csv_cells(column.slice(start, CSV_CHUNK)) for column in columns]
         rows = pc.binary_join_element_wise(*cells, large(",")) if len(cells) > 1 else cells[0]
-        write_text(out, pc.binary_join_element_wise(rows, end, large("")))
+        yield from text_pieces(pc.binary_join_element_wise(rows, end, large("")))
 
 
-def write_text(out: IO[bytes] | Any, text: Any, skip: int = 0) -> None:
-    """Write an Arrow text array's values end to end, straight from its data buffer.
+def text_pieces(text: Any, skip: int = 0) -> Iterator[memoryview]:
+    """An Arrow text array's values end to end, as views of its data buffer (no copy).
 
     Args:
         skip: bytes of the first value to leave out (a leading separator).
@@ -224,7 +229,7 @@ def write_text(out: IO[bytes] | Any, text: Any, skip: int = 0) -> None:
             continue
         chunk = chunk.cast(pa.large_string())
         if chunk.null_count:
-            raise ValueError("write_text needs text without nulls")
+            raise ValueError("text_pieces needs text without nulls")
         offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
-        out.write(memoryview(chunk.buffers()[2])[int(offsets[0]) + skip:int(offsets[-1])])
+        yield memoryview(chunk.buffers()[2])[int(offsets[0]) + skip:int(offsets[-1])]
         skip = 0

@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import queue
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -212,3 +214,39 @@ def safe_text(value: str) -> str:
     if value.startswith(FORMULA_START) or value in ERROR_LITERALS:
         return "'" + value
     return value
+
+
+AHEAD = 2  # pieces waiting for the writing thread: bounded memory
+
+
+def write_alongside(out: IO[bytes], pieces: Iterable[bytes | memoryview | str]) -> None:
+    """Write `pieces` into `out` from a second thread while the caller's iterator makes the next ones.
+
+    File writes and zlib (a zip entry) release the GIL, as does Arrow, which renders the pieces: on two
+    cores the writing hides behind the rendering. Pieces are written in order; a failure on either
+    side is raised here (the other side stops), never lost.
+    """
+    waiting: queue.Queue[bytes | memoryview | None] = queue.Queue(maxsize=AHEAD)
+    failed: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            while (piece := waiting.get()) is not None:
+                out.write(piece)
+        except BaseException as exc:  # raised by the caller's thread below
+            failed.append(exc)
+            while waiting.get() is not None:  # let the caller finish its puts
+                pass
+
+    writer = threading.Thread(target=write, name="recon-writer", daemon=True)
+    writer.start()
+    try:
+        for piece in pieces:
+            if failed:
+                break
+            waiting.put(piece.encode("utf-8") if isinstance(piece, str) else piece)
+    finally:
+        waiting.put(None)
+        writer.join()
+    if failed:
+        raise failed[0]

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from recon_cli.outputs.columns import LISTS, ColumnTexts, byte_table, has_bytes, large, write_text
-from recon_cli.outputs.files import atomic_write
+from recon_cli.outputs.columns import LISTS, ColumnTexts, byte_table, has_bytes, large, text_pieces
+from recon_cli.outputs.files import atomic_write, write_alongside
 from recon_cli.outputs.values import evidence_lists, plain_column, scalar
 from recon_cli.records import LINES, MISSING, REJECTS, Field, FieldKind, Output, carried
 
@@ -139,12 +140,16 @@ def _write_lines_json(lines: pd.DataFrame, out: IO[bytes], texts: ColumnTexts | 
     """Write `"lines": [...]` content: each row is `, {...}`, built by Arrow per chunk.
 
     Equal to json.dumps(result_to_json(...)["lines"]) but many times faster, which is what
-    lets a million-line run be written in seconds (a test holds the two equal).
+    lets a million-line run be written in seconds (a test holds the two equal). A second thread
+    writes each chunk while the next is built (`files.write_alongside`).
     """
+    write_alongside(out, _line_pieces(lines, texts or ColumnTexts(lines)))
+
+
+def _line_pieces(lines: pd.DataFrame, texts: ColumnTexts) -> Iterator[memoryview]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    texts = texts or ColumnTexts(lines)
     for start in range(0, len(lines), JSON_CHUNK):
         chunk = lines.iloc[start:start + JSON_CHUNK]
         parts: list[Any] = []
@@ -161,7 +166,7 @@ def _write_lines_json(lines: pd.DataFrame, out: IO[bytes], texts: ColumnTexts | 
             literal = '"' if quoted else ""
         rows = pc.binary_join_element_wise(*parts, pa.scalar(literal + "}", pa.large_string()), large(""))
         # Every part is non-null; each row starts with its ", " separator, which the document's first drops.
-        write_text(out, rows, skip=2 if start == 0 else 0)
+        yield from text_pieces(rows, skip=2 if start == 0 else 0)
 
 
 def write_json(result: ReconResult, target: Path | str, texts: ColumnTexts | None = None) -> None:

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from openpyxl.utils import get_column_letter
 
-from recon_cli.outputs.columns import ColumnTexts, arrow_text, byte_table, has_bytes, ids_text, large, write_text
+from recon_cli.outputs.columns import ColumnTexts, arrow_text, byte_table, has_bytes, ids_text, large, text_pieces
 from recon_cli.outputs.files import ERROR_LITERALS, FORMULA_PATTERN
 from recon_cli.outputs.xlsx.cells import (
     MAX_CELL_TEXT,
@@ -159,19 +159,5 @@ def rows_xml(columns: tuple[Col, ...], chunk: list[list[Any]] | list[pa.Array], 
                                            large(""))
         cells.append(pc.fill_null(cell, large("")))  # a blank cell: the join is null, written as nothing
     rows = pc.binary_join_element_wise(large('<row r="'), numbers, large('">'), *cells, large("</row>"), large(""))
-    out = _Sink()
-    write_text(out, rows)
-    return out.data()
-
-
-class _Sink:
-    """What `write_text` writes, kept as views of the Arrow buffers (no copy)."""
-
-    def __init__(self) -> None:
-        self.parts: list[memoryview] = []
-
-    def write(self, data: memoryview) -> None:
-        self.parts.append(data)
-
-    def data(self) -> bytes | memoryview:
-        return self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
+    pieces = list(text_pieces(rows))  # views of the Arrow buffer: no copy for one piece
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
