@@ -116,11 +116,11 @@ def decimal_totals(values: pd.Series, codes: np.ndarray, count: int, *, as_summe
     sums = np.zeros(count, dtype=np.int64)
     np.add.at(sums, np.asarray(codes)[wanted], integers[wanted])
     finest = np.full(count, exponent, dtype=np.int64)
-    if as_summed:
+    if as_summed:  # per value, not per distinct value: 0 and 0.0 are equal but sum differently
         finest[:] = 0
-        exponents = np.array([int(u.as_tuple().exponent) for u in uniques] + [0], dtype=np.int64)
-        np.minimum.at(finest, np.asarray(codes)[wanted],
-                      exponents[np.where(value_codes < 0, len(uniques), value_codes)][wanted])
+        exponents = np.fromiter((v.as_tuple().exponent if v.__class__ is Decimal else 0 for v in values.tolist()),
+                                dtype=np.int64, count=len(values))
+        np.minimum.at(finest, np.asarray(codes)[wanted], exponents[wanted])
     # Most groups share a handful of totals (0, a list price...): each distinct total becomes a Decimal once.
     distinct, where = np.unique(np.stack([sums, finest]), axis=1, return_inverse=True)
     totals = np.array([Decimal(total).scaleb(exponent).quantize(Decimal((0, (1,), finer)))

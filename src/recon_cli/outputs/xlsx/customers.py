@@ -101,7 +101,7 @@ def _line_groups(cells: Mapping[str, Any], lines: pd.DataFrame) -> dict[tuple[st
     sums = []
     for field in ("money_at_risk", "over_billed"):
         values = lines[field] if field in lines.columns else pd.Series([None] * len(lines), dtype="object")
-        sums.append([total if total else ZERO for total in group_totals(values, codes, count, as_summed=True)])
+        sums.append([total if total else ZERO for total in group_totals(values, codes, count)])
     needing = lines["needs_person"].fillna(False).astype(bool).to_numpy() if "needs_person" in lines.columns \
         else np.zeros(len(lines), dtype=bool)
     needs = np.bincount(codes, weights=needing, minlength=count).astype(np.int64).tolist()
