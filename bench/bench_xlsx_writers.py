@@ -5,7 +5,8 @@ Usage:
 
 - recon: what `recon run --xlsx` does for the Lines sheet: openpyxl's write-only workbook for the
   frame (styles, widths, filter, frozen pane), the rows rendered column-wise by Arrow
-  (`outputs/xlsx/rows.py`) and spliced in, deflated at level 1.
+  (`outputs/xlsx/rows.py`) and streamed into the sheet's zip entry at level 1 by a second thread
+  (`outputs/xlsx/stream.py`).
 - xlsxwriter: XlsxWriter in constant_memory mode, the fastest mode it documents, writing the same
   cells row by row with the same kinds of formats (money per currency, percent, status fills).
   Its numbers go through float (`write_number`); recon's are the Decimal's own digits.
@@ -35,6 +36,7 @@ def _recon(result: Any, target: Path) -> None:
     from recon_cli.outputs.columns import ColumnTexts
     from recon_cli.outputs.xlsx.cells import Styles
     from recon_cli.outputs.xlsx.rows import table_column
+    from recon_cli.outputs.xlsx.stream import SplicingArchive
     from recon_cli.outputs.xlsx.tables import LINE_COLUMNS
     from recon_cli.outputs.xlsx.workbook import ZIP_LEVEL, _write_table
 
@@ -45,7 +47,7 @@ def _recon(result: Any, target: Path) -> None:
     styles = Styles(wb, wb.create_sheet("Summary"))
     _write_table(wb, styles, ["Lines"], LINE_COLUMNS, cells, freeze="B2")
     with ZipFile(target, "w", ZIP_DEFLATED, allowZip64=True, compresslevel=ZIP_LEVEL) as archive:
-        ExcelWriter(wb, archive).save()
+        ExcelWriter(wb, SplicingArchive(archive, wb.worksheets)).save()
 
 
 def _xlsxwriter(result: Any, target: Path) -> None:
