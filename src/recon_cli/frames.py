@@ -6,6 +6,7 @@ Decimals: these helpers join by positions, and work once per distinct value.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from recon_cli.records import REJECT_FIELDS, RejectCode
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
 
 def positions(table_keys: pd.Series, wanted: pd.Series) -> np.ndarray:
@@ -129,6 +131,40 @@ def decimal_totals(values: pd.Series, codes: np.ndarray, count: int, *, as_summe
     return out
 
 
+def text_bytes(text: pa.Array) -> Any:
+    """The UTF-8 bytes of an Arrow text array's values, end to end, as a numpy view (no copy)."""
+    import numpy as np
+    import pyarrow as pa
+
+    text = text.cast(pa.large_string())
+    if not len(text) or text.buffers()[2] is None:
+        return np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:text.offset + len(text) + 1]
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
+    return data, offsets
+
+
+def has_bytes(text: pa.Array, table: Any, first_only: bool = False) -> bool:
+    """Whether any value (or any value's first byte) is one of the bytes marked in `table` (256
+    booleans): one numpy pass over the column's buffer, so a clean column skips the per-cell regex."""
+
+    data, offsets = text_bytes(text)
+    if first_only:
+        starts = offsets[:-1][offsets[1:] > offsets[:-1]]
+        return bool(table[data[starts]].any())
+    return bool(table[data[int(offsets[0]):int(offsets[-1])]].any())
+
+
+@functools.cache
+def byte_table(characters: str) -> Any:
+    """256 booleans, true at each of `characters`' bytes (ASCII), for `has_bytes`."""
+    import numpy as np
+
+    table = np.zeros(256, dtype=bool)
+    table[[ord(c) for c in characters]] = True
+    return table
+
+
 def strip_text(text: pd.Series) -> pd.Series:
     """`text.str.strip()`, skipped when no value starts or ends with a byte that could be white space
     (ASCII white space, or any byte of a non-ASCII character): one numpy pass over the values' first
@@ -144,11 +180,7 @@ def strip_text(text: pd.Series) -> pd.Series:
     maybe_space[128:] = True
     arrow = pa.array(text.array)
     for chunk in arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]:
-        chunk = chunk.cast(pa.large_string())
-        if chunk.buffers()[2] is None:
-            continue
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
-        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+        data, offsets = text_bytes(chunk)
         filled = offsets[1:] > offsets[:-1]
         if maybe_space[data[offsets[:-1][filled]]].any() or maybe_space[data[offsets[1:][filled] - 1]].any():
             return text.str.strip()

@@ -11,12 +11,12 @@ pandas and pyarrow are imported inside the functions, so importing this module s
 from __future__ import annotations
 
 import csv
-import functools
 import io
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
+from recon_cli.frames import byte_table, has_bytes, text_bytes
 from recon_cli.outputs.files import ERROR_LITERALS, FORMULA_PATTERN, FORMULA_START, write_alongside
 from recon_cli.outputs.values import evidence_lists, plain_column
 
@@ -25,14 +25,15 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 _PLAIN_TYPES = frozenset({Decimal, str, type(None)})
-LISTS = frozenset({list, type(None)})  # an id-list column Arrow can take as it is
+_LISTS = frozenset({list, type(None)})  # an id-list column Arrow can take as it is
 # str(Decimal) shows an exponent ("7.2E+2"), NaN or Infinity with one of these capitals.
 _NOT_FIXED_POINT = "[EIN]"
 # A cell that is a plain number ("-5.00", "+3", "1e-4"): Excel reads it as that number, never a formula.
 NUMBER_PATTERN = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 # What makes Python's csv module (QUOTE_MINIMAL, CRLF records) quote a cell; the same here.
-_CSV_QUOTED = '[,"\r\n]'
 _CSV_SPECIAL = ',"\r\n'
+_CSV_QUOTED = f"[{_CSV_SPECIAL}]"
+_FORMULA_FIRST = "".join(FORMULA_START) + "#"  # first characters of a formula or an error literal ("#N/A")
 CSV_CHUNK = 50_000  # rows joined per Arrow pass: bounded memory on a million-line run
 
 
@@ -81,20 +82,27 @@ def whole(array: Any) -> pa.Array:
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
-def ids_text(series: pd.Series, separator: str) -> pa.Array:
-    """An id-list column (evidence, scheduled) as text, the ids joined by `separator` ("" for none).
+def id_lists(series: pd.Series) -> pa.Array | None:
+    """An id-list column (evidence, scheduled) as an Arrow list array, when it holds only lists of
+    text and blanks; None for any other form (text joined by "," as the store keeps it)."""
+    import pyarrow as pa
 
-    Lists of text go through Arrow in one pass; any other form (text joined by "," as the store
-    keeps it) through `evidence_lists`.
-    """
+    values = series.tolist()
+    if not set(map(type, values)) <= _LISTS:  # Arrow would take a text "LCL-1,LCL-2" for a list of its characters
+        return None
+    try:
+        return pa.array(values, pa.list_(pa.large_string()))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+
+
+def ids_text(series: pd.Series, separator: str) -> pa.Array:
+    """An id-list column as text, the ids joined by `separator` ("" for none): lists through Arrow in
+    one pass, any other form through `evidence_lists`."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    values = series.tolist()
-    try:  # only lists: Arrow would take a text "LCL-1,LCL-2" for a list of its characters
-        lists = pa.array(values, pa.list_(pa.large_string())) if set(map(type, values)) <= LISTS else None
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        lists = None
+    lists = id_lists(series)
     if lists is None:
         return pa.array([separator.join(ids) for ids in evidence_lists(series)], pa.large_string())
     return pc.fill_null(pc.binary_join(lists, large(separator)), large(""))
@@ -114,38 +122,18 @@ class ColumnTexts:
         return self._made[name]
 
 
-def _data_bytes(text: pa.Array) -> Any:
-    """The UTF-8 bytes of an Arrow text array's values, end to end, as a numpy view (no copy)."""
-    import numpy as np
+def formula_cells(text: pa.Array) -> pa.Array | None:
+    """Per cell, whether it is text a spreadsheet would evaluate if typed (`files.safe_text`'s rule);
+    None when no value even starts like one (one numpy pass over the first bytes)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    text = text.cast(pa.large_string())
-    if not len(text) or text.buffers()[2] is None:
-        return np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:text.offset + len(text) + 1]
-    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
-    return data, offsets
-
-
-def has_bytes(text: pa.Array, table: Any, first_only: bool = False) -> bool:
-    """Whether any value (or any value's first byte) is one of the bytes marked in `table` (256
-    booleans): one numpy pass over the column's buffer, so a clean column skips the per-cell regex."""
-
-    data, offsets = _data_bytes(text)
-    if first_only:
-        starts = offsets[:-1][offsets[1:] > offsets[:-1]]
-        return bool(table[data[starts]].any())
-    return bool(table[data[int(offsets[0]):int(offsets[-1])]].any())
-
-
-@functools.cache
-def byte_table(characters: str) -> Any:
-    """256 booleans, true at each of `characters`' bytes (ASCII), for `has_bytes`."""
-    import numpy as np
-
-    table = np.zeros(256, dtype=bool)
-    table[[ord(c) for c in characters]] = True
-    return table
+    if not has_bytes(text, byte_table(_FORMULA_FIRST), first_only=True):
+        return None
+    starts = pc.match_substring_regex(text, FORMULA_PATTERN)
+    literal = pc.is_in(text, value_set=pa.array(sorted(ERROR_LITERALS), pa.large_string()))
+    risky: pa.Array = pc.fill_null(pc.or_(starts, literal), False)
+    return risky
 
 
 def formula_safe(text: pa.Array, keep_numbers: bool = False) -> pa.Array:
@@ -158,12 +146,8 @@ def formula_safe(text: pa.Array, keep_numbers: bool = False) -> pa.Array:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if not has_bytes(text, byte_table("".join(FORMULA_START) + "#"), first_only=True):  # error literals: "#"
-        return text
-    risky = pc.or_(pc.match_substring_regex(text, FORMULA_PATTERN),
-                   pc.is_in(text, value_set=pa.array(sorted(ERROR_LITERALS), pa.large_string())))
-    risky = pc.fill_null(risky, False)
-    if not pc.any(risky).as_py():
+    risky = formula_cells(text)
+    if risky is None or not pc.any(risky).as_py():
         return text
     if keep_numbers:
         risky = pc.and_(risky, pc.invert(pc.fill_null(pc.match_substring_regex(text, NUMBER_PATTERN), False)))
@@ -220,16 +204,13 @@ def text_pieces(text: Any, skip: int = 0) -> Iterator[memoryview]:
     Args:
         skip: bytes of the first value to leave out (a leading separator).
     """
-    import numpy as np
     import pyarrow as pa
 
-    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
-    for chunk in chunks:
+    for chunk in text.chunks if isinstance(text, pa.ChunkedArray) else [text]:
         if not len(chunk):
             continue
-        chunk = chunk.cast(pa.large_string())
         if chunk.null_count:
             raise ValueError("text_pieces needs text without nulls")
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:chunk.offset + len(chunk) + 1]
-        yield memoryview(chunk.buffers()[2])[int(offsets[0]) + skip:int(offsets[-1])]
+        data, offsets = text_bytes(chunk)
+        yield memoryview(data[int(offsets[0]) + skip:int(offsets[-1])])
         skip = 0

@@ -14,7 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from recon_cli.outputs.columns import LISTS, ColumnTexts, byte_table, has_bytes, large, text_pieces
+from recon_cli.frames import byte_table, has_bytes
+from recon_cli.outputs.columns import ColumnTexts, id_lists, large, text_pieces
 from recon_cli.outputs.files import atomic_write, write_alongside
 from recon_cli.outputs.values import evidence_lists, plain_column, scalar
 from recon_cli.records import LINES, MISSING, REJECTS, Field, FieldKind, Output, carried
@@ -121,14 +122,9 @@ def _json_fragments(series: pd.Series, kind: FieldKind, text: Any) -> tuple[Any,
 
 def _ids_json(series: pd.Series) -> Any:
     """An id-list column as JSON arrays: lists of plain text by Arrow, anything else by json.dumps."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    values = series.tolist()
-    try:  # only lists: Arrow would take a text "LCL-1,LCL-2" for a list of its characters
-        lists = pa.array(values, pa.list_(pa.large_string())) if set(map(type, values)) <= LISTS else None
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        lists = None
+    lists = id_lists(series)
     if lists is None or has_bytes(pc.list_flatten(lists), byte_table(_JSON_ESCAPED)):
         ids = evidence_lists(series)
         return _arrow_texts(["[]" if not i else json.dumps(i, ensure_ascii=False) for i in ids])

@@ -41,7 +41,8 @@ LINK_COLOR = "0563C1"  # Excel's own hyperlink blue
 FONT = {"name": "Calibri", "size": 11}  # the workbook's default font: styled cells keep it
 NONE_TEXT = "none"  # the one row of an empty table
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")  # only ISO codes go into a number format
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # openpyxl refuses these
+XML_ILLEGAL_PATTERN = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"  # characters openpyxl refuses
+_XML_ILLEGAL = re.compile(XML_ILLEGAL_PATTERN)
 XML_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))  # "&" first
 _TITLE_ILLEGAL = re.compile(r"[\\*?:/\[\]]")
 

@@ -18,12 +18,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from openpyxl.utils import get_column_letter
 
-from recon_cli.outputs.columns import ColumnTexts, arrow_text, byte_table, has_bytes, ids_text, large, text_pieces
-from recon_cli.outputs.files import ERROR_LITERALS, FORMULA_PATTERN
+from recon_cli.frames import byte_table, has_bytes
+from recon_cli.outputs.columns import ColumnTexts, arrow_text, formula_cells, ids_text, large, text_pieces
 from recon_cli.outputs.xlsx.cells import (
     MAX_CELL_TEXT,
     NUMBER_CELLS,
     XML_ESCAPES,
+    XML_ILLEGAL_PATTERN,
     Col,
     Styles,
     after_number,
@@ -32,14 +33,9 @@ from recon_cli.outputs.xlsx.cells import (
 )
 
 if TYPE_CHECKING:
-
     import pandas as pd
 
-_RISKY_START = "=+-@\t\r#"  # a formula start, or "#" of an error literal ("#N/A")
-
-
-_XML_ILLEGAL = "".join(map(chr, [*range(0, 9), 11, 12, *range(14, 32)]))  # openpyxl refuses these
-_XML_ILLEGAL_PATTERN = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+_XML_ILLEGAL = "".join(map(chr, [*range(0, 9), 11, 12, *range(14, 32)]))  # the characters of XML_ILLEGAL_PATTERN
 _DIGITS = r"^-?[0-9]+(\.[0-9]+)?$"  # a Decimal's own digits, as a number cell holds them
 
 
@@ -61,7 +57,7 @@ def table_column(series: pd.Series, kind: str, texts: ColumnTexts | None = None)
         return _texts(column_values(series, kind))
     if kind not in NUMBER_CELLS:
         if has_bytes(text, byte_table(_XML_ILLEGAL)):
-            text = pc.replace_substring_regex(text, _XML_ILLEGAL_PATTERN, "")
+            text = pc.replace_substring_regex(text, XML_ILLEGAL_PATTERN, "")
         if len(text) and (pc.max(pc.binary_length(text)).as_py() or 0) > MAX_CELL_TEXT:
             text = pc.utf8_slice_codeunits(text, 0, MAX_CELL_TEXT)
     return _texts(text)
@@ -90,30 +86,19 @@ def _per_value(text: pa.Array, attr_of: Callable[[str], str]) -> pa.Array:
     return pc.fill_null(attrs.take(encoded.indices), large(""))
 
 
-def _risky(text: pa.Array) -> pa.Array:
-    """Per cell: text a spreadsheet would evaluate if typed (`cells.is_risky`)."""
-    starts = pc.match_substring_regex(text, FORMULA_PATTERN)
-    literal = pc.is_in(text, value_set=pa.array(sorted(ERROR_LITERALS), pa.large_string()))
-    return pc.fill_null(pc.or_(starts, literal), False)
-
-
 def _text_cells(col: Col, text: pa.Array, fixed: str, styles: Styles) -> tuple[Any, pa.Array]:
     """A text column's style attribute (one for the column, or one per cell) and its escaped text."""
     style = styles.status_attr if col.kind == "status" else styles.mark_attr if col.mark else None
-    risky = has_bytes(text, byte_table(_RISKY_START), first_only=True)
+    cells = formula_cells(text)
+    risky = cells is not None and bool(pc.any(cells).as_py())
     attrs: Any = large(fixed)
-    if style is not None:
-        attrs = _per_value(text, lambda v: style.get(v, fixed))
-    if risky:  # text stays exact; a formula-like cell gets the quote-prefix style
-        if style is None:
-            cells = _risky(text)
-            if pc.any(cells).as_py():
-                attrs = pc.if_else(cells, large(styles.quoted(fixed)), attrs)
-        else:
-            def quoted(v: str) -> str:
-                return styles.quoted(style.get(v, fixed)) if is_risky(v) else style.get(v, fixed)
+    if style is not None:  # text stays exact; a formula-like cell gets the quote-prefix style
+        def attr(v: str) -> str:
+            return styles.quoted(style.get(v, fixed)) if risky and is_risky(v) else style.get(v, fixed)
 
-            attrs = _per_value(text, quoted)
+        attrs = _per_value(text, attr)
+    elif risky:
+        attrs = pc.if_else(cells, large(styles.quoted(fixed)), attrs)
     if has_bytes(text, byte_table("&<>\r")):
         for character, entity in XML_ESCAPES:
             text = pc.replace_substring(text, character, entity)
