@@ -377,3 +377,43 @@ def test_the_migration_packs_in_sql_exactly_as_python_does() -> None:
     db.executemany("INSERT INTO lines VALUES (?, ?, ?)", rows)
     packed = [record for (record,) in db.execute(f'SELECT {sql_pack(["t", "u", "row"])} FROM lines ORDER BY rowid')]
     assert packed == [pack(list(row)) for row in rows]
+
+
+def test_m006_numbers_the_customers_of_stored_runs(tmp_path: Path, tiny_result: ReconResult) -> None:
+    """A store saved before m006 (no `customers`, text indexes on the subscriptions' customer): opening it
+    numbers each run's customers as a save would, drops the text indexes, and `explain CUSTOMER` finds the
+    same subscriptions as a new store does."""
+    path = tmp_path / "recon.db"
+    fresh = store.open_store(path)
+    store.save_run(fresh, tiny_result)
+    store.save_run(fresh, _with_run_id(tiny_result, "second"))
+    numbered = fresh.execute("SELECT run_id, customer_no, customer_id, customer_name FROM customers "
+                             "ORDER BY run_id, customer_no").fetchall()
+    run_id = tiny_result.summary.run_id
+    customer = "NORTHWIND"  # by name, case aside: the tiny run's customers share one id
+    expected = store.customer_subscriptions(fresh, run_id, customer.upper())
+    # Back to version 5, as an older recon left it.
+    fresh.execute("DROP INDEX subscriptions_by_customer")
+    fresh.execute("ALTER TABLE subscriptions DROP COLUMN customer_no")
+    fresh.execute("DROP TABLE customers")
+    fresh.execute("CREATE INDEX subscriptions_by_customer_id ON subscriptions (customer_id COLLATE NOCASE, run_id)")
+    fresh.execute("PRAGMA user_version = 5")
+    fresh.commit()
+    fresh.close()
+    migrated = store.open_store(path)
+    assert migrated.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
+    indexes = {row[0] for row in migrated.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "subscriptions_by_customer_id" not in indexes and "subscriptions_by_customer" in indexes
+    # The same pairs; numbers may differ, but each subscription row points at its own pair.
+    assert sorted(row[::2] for row in migrated.execute(
+        "SELECT run_id, customer_no, customer_id, customer_name FROM customers")) == sorted(
+        row[::2] for row in numbered)
+    assert migrated.execute("SELECT COUNT(*) FROM subscriptions AS s JOIN customers AS c ON c.run_id = s.run_id "
+                            "AND c.customer_no = s.customer_no AND c.customer_id IS s.customer_id AND "
+                            "c.customer_name IS s.customer_name").fetchone()[0] == migrated.execute(
+        "SELECT COUNT(*) FROM subscriptions").fetchone()[0]
+    assert store.customer_subscriptions(migrated, run_id, customer.upper()) == expected
+    assert expected
+    store.prune_runs(migrated, keep=1)
+    assert {row[0] for row in migrated.execute("SELECT run_id FROM customers")} == {"second"}
+    migrated.close()

@@ -46,13 +46,15 @@ def customer_subscriptions(conn: sqlite3.Connection, run_id: str, query: str) ->
     """The subscriptions of the customer `query` names in the run: its customer id, or its name (whole,
     else a part of it). RunNotFound when no customer answers; ValueError listing them when several do."""
     text = query.strip()
-    select = f"SELECT {_STATE} FROM subscriptions WHERE run_id = ? AND "
-    found = rows(conn.execute(select + "customer_id = ? COLLATE NOCASE", (run_id, text)))
+    # The run's customers (store/schema.py m006) are searched, then their subscriptions fetched by number.
+    select = (f"SELECT {_STATE} FROM subscriptions WHERE run_id = ? AND customer_no IN "
+              "(SELECT customer_no FROM customers WHERE run_id = ? AND ")
+    found = rows(conn.execute(select + "customer_id = ? COLLATE NOCASE)", (run_id, run_id, text)))
     if not found:
-        found = rows(conn.execute(select + "customer_name = ? COLLATE NOCASE", (run_id, text)))
+        found = rows(conn.execute(select + "customer_name = ? COLLATE NOCASE)", (run_id, run_id, text)))
     if not found and len(text) >= 3:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        found = rows(conn.execute(select + "customer_name LIKE ? ESCAPE '\\'", (run_id, pattern)))
+        found = rows(conn.execute(select + "customer_name LIKE ? ESCAPE '\\')", (run_id, run_id, pattern)))
     if not found:
         raise RunNotFound(f"no line, subscription or customer '{query}' in run {run_id}; give a line id such as "
                           "G000123456-2, a subscription id, a customer id or a customer name")

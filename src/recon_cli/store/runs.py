@@ -51,6 +51,7 @@ def save_run(conn: sqlite3.Connection, result: ReconResult, texts: ColumnTexts |
                          zip(aliases["alias"].tolist(), aliases["id"].tolist(), strict=True))
         _save_lines(conn, lines, seq, texts if texts is not None and texts.frame is result.lines
                     else _column_texts(result.lines))
+        numbers = {"subscriptions": {"customer_no": _save_customers(conn, s.run_id, result.subscriptions)}}
         for table, frame in (("missing", result.missing), ("evidence", result.evidence),
                              ("rejects", result.rejects), ("warnings", result.warnings), ("to_bill", result.to_bill),
                              ("margin", result.margin), ("usage_billing", result.usage_billing),
@@ -58,16 +59,39 @@ def save_run(conn: sqlite3.Connection, result: ReconResult, texts: ColumnTexts |
                              ("subscriptions", result.subscriptions)):
             # A store-only field (what a confirmed line was) is saved when the frame has it.
             fields = [f for f in TABLES[table] if f.name in frame.columns or not f.name.startswith("original_")]
-            names = [f.name for f in fields]
+            extra = numbers.get(table, {})
+            names = [f.name for f in fields] + list(extra)
             sql = f"INSERT INTO {table} (run_id, {quoted(names)}) VALUES (?{', ?' * len(names)})"
             # In slices, so that a million lines never exist as Python objects all at once.
             for start in range(0, len(frame), _CHUNK):
                 part = frame.iloc[start:start + _CHUNK]
                 columns = [_sql_values(part[f.name], f) for f in fields]
+                columns += [values[start:start + _CHUNK] for values in extra.values()]
                 columns.insert(0, [s.run_id] * len(part))
                 # zip over converted columns, not itertuples: under pandas 3 a frame rebuilt from
                 # them would infer the str dtype again and turn None back into NaN.
                 conn.executemany(sql, zip(*columns, strict=True))
+
+
+def _save_customers(conn: sqlite3.Connection, run_id: str, states: pd.DataFrame) -> list[int]:
+    """Number the run's distinct (customer_id, customer_name) pairs, store them in `customers`, and return
+    each subscription row's number (its `customer_no`): what `explain CUSTOMER` looks customers up by."""
+    import pandas as pd
+
+    from recon_cli.frames import distinct_rows
+
+    fields = {f.name: f for f in TABLES["subscriptions"]}
+    names = ("customer_id", "customer_name")
+    pair = [states[name] if name in states.columns else pd.Series([None] * len(states), dtype=object)
+            for name in names]
+    if not len(states):
+        return []
+    # Distinct as the frame holds them (None and NaN apart, both stored NULL: a pair twice is harmless).
+    firsts, numbers = distinct_rows(pair)
+    stored = [_sql_values(column.iloc[firsts], fields[name]) for column, name in zip(pair, names, strict=True)]
+    conn.executemany("INSERT INTO customers (run_id, customer_no, customer_id, customer_name) VALUES (?, ?, ?, ?)",
+                     zip([run_id] * len(firsts), range(len(firsts)), *stored, strict=True))
+    return numbers.tolist()  # type: ignore[no-any-return]
 
 
 def _column_texts(lines: pd.DataFrame) -> ColumnTexts:
@@ -165,7 +189,7 @@ def prune_runs(conn: sqlite3.Connection, keep: int) -> list[str]:
             conn.execute("DELETE FROM lines WHERE id BETWEEN ? AND ?", span)
             conn.execute("DELETE FROM line_aliases WHERE id BETWEEN ? AND ?", span)
             conn.execute("DELETE FROM line_layouts WHERE seq = ?", (seq,))
-            for table in per_run:
+            for table in [*per_run, "customers"]:
                 conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
             conn.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
     return [run_id for run_id, _ in doomed]
