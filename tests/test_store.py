@@ -417,3 +417,15 @@ def test_m006_numbers_the_customers_of_stored_runs(tmp_path: Path, tiny_result: 
     store.prune_runs(migrated, keep=1)
     assert {row[0] for row in migrated.execute("SELECT run_id FROM customers")} == {"second"}
     migrated.close()
+
+
+def test_amounts_are_stored_with_their_own_digits() -> None:
+    """0 and 0.00 are equal Decimals but read differently: each is stored as the run wrote it (an
+    earlier save turned each distinct value into text once, and stored "0.00" for both)."""
+    from recon_cli.store.runs import _sql_values
+    from recon_cli.store.schema import TABLES
+
+    field = next(f for f in TABLES["subscriptions"] if f.name == "money_at_risk")
+    column = pd.Series([Decimal("0.00"), Decimal("0"), None, Decimal("NaN"), Decimal("7.2E+2"), Decimal("0")],
+                       dtype=object)
+    assert _sql_values(column, field) == ["0.00", "0", None, None, "7.2E+2", "0"]
