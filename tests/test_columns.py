@@ -63,6 +63,17 @@ def test_arrow_text_is_the_plain_value_of_each_cell(values: list[object]) -> Non
     assert columns.arrow_text(series).to_pylist() == plain_column(series)  # type: ignore[union-attr]
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=3), min_size=1, max_size=40))
+def test_arrow_text_of_shared_objects_is_each_cells_own(picks: list[int]) -> None:
+    """Text is made once per distinct object: cells sharing one object share its text, and equal Decimals
+    that are different objects keep their own digits (0.00 and 0)."""
+    objects: list[object] = [Decimal("0.00"), Decimal("0"), None, Decimal("7.5")]
+    values = [objects[i] for i in picks] * 3  # each object in several cells: the shared path
+    text = columns.arrow_text(pd.Series(values, dtype=object))
+    assert text is not None and text.to_pylist() == plain_column(pd.Series(values, dtype=object))
+
+
 def test_arrow_text_leaves_other_values_to_the_writers() -> None:
     assert columns.arrow_text(pd.Series([1, 2])) is None
     assert columns.arrow_text(pd.Series([True, None], dtype="object")) is None

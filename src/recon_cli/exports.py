@@ -214,10 +214,10 @@ def resolve_subscription_names(changes: Typed, subscriptions: pd.DataFrame, wher
     known = is_in(frame["subscription_id_key"], subscriptions["subscription_id_key"])
     if known.all() or frame.empty:
         return changes
-    names = _subscription_names(subscriptions)
     unknown = frame.loc[~known]
     given = name_key(unknown["subscription_id"])
     with_customer = name_key(unknown["customer_name"] + " " + unknown["subscription_id"])
+    names = _subscription_names(subscriptions, pd.concat([given, with_customer]))
     found = given.map(names).where(lambda keys: keys.notna(), with_customer.map(names))
     resolved = found.notna()
     notes = list(changes.notes)
@@ -241,8 +241,8 @@ def resolve_subscription_names(changes: Typed, subscriptions: pd.DataFrame, wher
     return replace(changes, frame=out, notes=tuple(notes))
 
 
-def _subscription_names(subscriptions: pd.DataFrame) -> dict[str, str]:
-    """{name key: subscription id key} for every name held by exactly one subscription."""
+def _subscription_names(subscriptions: pd.DataFrame, wanted: pd.Series) -> dict[str, str]:
+    """{name key: subscription id key} for each `wanted` name held by exactly one subscription."""
     import pandas as pd
 
     keys = subscriptions["subscription_id_key"]
@@ -254,7 +254,9 @@ def _subscription_names(subscriptions: pd.DataFrame) -> dict[str, str]:
         pd.DataFrame({"name": name_key(subscriptions["subscription_name"]), "key": keys}),
         pd.DataFrame({"name": (customer + " " + product).str.strip(), "key": keys}),
         pd.DataFrame({"name": (product + " " + customer).str.strip(), "key": keys}),
-    ]).drop_duplicates()
+    ])
+    # Only the names asked about are counted: a few records' names, not three per subscription.
+    candidates = candidates.loc[is_in(candidates["name"], wanted.dropna()).to_numpy()].drop_duplicates()
     candidates = candidates.loc[candidates["name"] != ""]
     held = candidates.groupby("name")["key"].nunique()
     unique = candidates.loc[is_in(candidates["name"], held.index[held == 1].to_series())].drop_duplicates("name")

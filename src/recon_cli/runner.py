@@ -97,9 +97,17 @@ def _writing(flag: str, target: Path | str) -> Iterator[None]:
 def run_month(inputs: RunInputs, outputs: Outputs, store_path: Path,
               progress: Callable[[str], None] = lambda _message: None, *, save: bool = True,
               label: str | None = None) -> Outcome:
-    """Reconcile a month with the store's confirmations, write its outputs, save the run.
+    """Reconcile a month with the store's confirmations, write its outputs, save the run (`_run_month`),
+    with the cycle collector paused throughout (collection.py)."""
+    from recon_cli.collection import paused_collection
 
-    Every output path is checked before the work starts. The outputs are written to temporary
+    with paused_collection():
+        return _run_month(inputs, outputs, store_path, progress, save=save, label=label)
+
+
+def _run_month(inputs: RunInputs, outputs: Outputs, store_path: Path, progress: Callable[[str], None], *,
+               save: bool, label: str | None) -> Outcome:
+    """Every output path is checked before the work starts. The outputs are written to temporary
     files, the run is saved in one transaction, and only then are the files renamed into place,
     together: an interrupted or failed run leaves no temporary file, no half run, and never a mix
     of old and new outputs. The store is opened (and a read-only or foreign one refused) before the
@@ -146,7 +154,9 @@ def export_run(connection: sqlite3.Connection, run_id: str | None, outputs: Outp
         result = with_since_last(connection, result) if outputs.xlsx is not None else result
     finally:
         connection.close()
-    with Staging() as staging:
+    from recon_cli.collection import paused_collection
+
+    with paused_collection(), Staging() as staging:
         written = write_outputs(result, outputs, lambda _message: None)
         staging.commit()
     return Outcome(result, written)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import gc
 import sqlite3
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from recon_cli.collection import paused_collection
 from recon_cli.records import Field, FieldKind
 from recon_cli.store.packing import layout_of, pack_columns, unpack
 from recon_cli.store.schema import (
@@ -204,9 +204,7 @@ def load_result(conn: sqlite3.Connection, run_id: str | None = None) -> ReconRes
     summary = load_summary(conn, run_id)
     seq = find_run(conn, summary.run_id)[4]
     frames = {}
-    collecting = gc.isenabled()
-    gc.disable()  # a million `evidence` lists would be rescanned again and again (20% of the time)
-    try:
+    with paused_collection():  # a million `evidence` lists would be rescanned again and again
         for table, stored in TABLES.items():
             fields = tuple(f for f in stored if not f.name.startswith("original_"))
             if table in PACKED:
@@ -221,9 +219,6 @@ def load_result(conn: sqlite3.Connection, run_id: str | None = None) -> ReconRes
                                       "ORDER BY rowid", (summary.run_id,))
                 parts = [_frame(rows, fields) for rows in iter(partial(cursor.fetchmany, _CHUNK), [])]
             frames[table] = pd.concat(parts, ignore_index=True) if parts else _frame([], fields)
-    finally:
-        if collecting:
-            gc.enable()
     return ReconResult(lines=frames["lines"], missing=frames["missing"], evidence=frames["evidence"],
                        rejects=frames["rejects"], summary=summary, invoice_raw=None, warnings=frames["warnings"],
                        to_bill=frames["to_bill"], margin=frames["margin"], usage_billing=frames["usage_billing"],
