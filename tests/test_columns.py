@@ -72,6 +72,7 @@ def test_arrow_text_of_shared_objects_is_each_cells_own(picks: list[int]) -> Non
     values = [objects[i] for i in picks] * 3  # each object in several cells: the shared path
     text = columns.arrow_text(pd.Series(values, dtype=object))
     assert text is not None and text.to_pylist() == plain_column(pd.Series(values, dtype=object))
+    assert columns.arrow_text(pd.Series([], dtype=object)).to_pylist() == []  # type: ignore[union-attr]
 
 
 def test_arrow_text_leaves_other_values_to_the_writers() -> None:

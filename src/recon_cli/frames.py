@@ -7,7 +7,7 @@ Decimals: these helpers join by positions, and work once per distinct value.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -134,6 +134,36 @@ def decimal_totals(values: pd.Series, codes: np.ndarray, count: int, *, as_summe
                                                strict=True)], dtype=object)
     out: list[Decimal] = totals[where].tolist()
     return out
+
+
+def picked(frame: pd.DataFrame, positions: np.ndarray, names: Sequence[str]) -> dict[str, list[Any]]:
+    """The values of columns `names` at row `positions`, as lists: what a loop over the few lines with a
+    difference reads, one take per column (a row of a wide frame costs ~0.4 ms, a cell ~20 µs)."""
+    return {name: frame[name].iloc[positions].tolist() for name in names}
+
+
+def picked_values(series: pd.Series, labels: pd.Index) -> list[Any]:
+    """A Series' values at index `labels` (an aligned, unique index), as a list."""
+    return series.loc[labels].tolist()
+
+
+def distinct_objects(values: list[Any]) -> tuple[np.ndarray | None, list[Any]]:
+    """(each cell's code, the distinct objects) when cells share objects, so that a per-value conversion
+    runs once per object; (None, `values`) when most cells hold their own.
+
+    A column read from a file holds one Decimal per distinct amount, and sums made per group share
+    theirs, so most money columns have a few thousand objects for a million cells. Objects, not
+    values: 0 and 0.00 are equal Decimals with different text. Identities are unique while `values`
+    holds the objects.
+    """
+    import numpy as np
+    import pandas as pd
+
+    codes, objects = pd.factorize(np.fromiter(map(id, values), dtype=np.int64, count=len(values)))
+    if not values or len(objects) * 2 > len(values):
+        return None, values
+    seen = np.maximum.accumulate(codes)  # codes count up from 0 in order of first appearance
+    return codes, [values[i] for i in np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]]).tolist()]
 
 
 def text_bytes(text: pa.Array) -> Any:

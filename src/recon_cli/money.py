@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from recon_cli.formats.nce import CENT
 from recon_cli.formats.subscriptions import BILLING_FREQUENCIES
-from recon_cli.frames import carry, decimal_sums, group_positions
+from recon_cli.frames import carry, decimal_sums, group_positions, picked, picked_values
 from recon_cli.records import PriceStatus, Status
 
 if TYPE_CHECKING:
@@ -73,34 +73,39 @@ def line_money(lines: pd.DataFrame, decisions: Decisions, verdicts: Verdicts, pr
     groups = decisions.groups
     deciding_row = carry(groups["deciding_row"], group_positions(groups["group"], lines["group"]), index, -1)
     deciding = (deciding_row.to_numpy() == lines["row"].to_numpy()) & (lines["sub_key"] != "").to_numpy()
-    under, over, below, effect = zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy()
+    under, over, below, effect = (np.full(len(lines), ZERO, dtype=object) for _ in range(4))
     price_status: Any = np.asarray(prices.price_status)
     open_difference = np.isin(status, [Status.UNEXPLAINED.value, Status.PARTIALLY_EXPLAINED.value])
-    looked_at = deciding & (open_difference | np.isin(price_status, [PriceStatus.BELOW_COST.value,
-                                                                     PriceStatus.COST_CHANGED.value]))
-    for position in np.flatnonzero(looked_at):
-        at = index[int(position)]
-        cost, price = _number(prices.unit_cost[at]), _number(lines.loc[at, "unit_price"])
-        provider_months = _months(lines.loc[at, "frequency"])
-        sold_months = _months(lines.loc[at, "subscription_frequency"])
-        residual = _number(verdicts.residual[at]) if open_difference[position] else None
+    looked_at = np.flatnonzero(deciding & (open_difference | np.isin(price_status, [
+        PriceStatus.BELOW_COST.value, PriceStatus.COST_CHANGED.value])))
+    # The looked-at lines' values, column by column, not a frame lookup per cell.
+    row = picked(lines, looked_at, ("unit_price", "frequency", "subscription_frequency", "expected_unit_cost"))
+    labels = index[looked_at]
+    unit_cost, residuals, quantities = (picked_values(values, labels) for values in (
+        prices.unit_cost, verdicts.residual, verdicts.provider_quantity))
+    for n, position in enumerate(looked_at.tolist()):
+        cost, price = _number(unit_cost[n]), _number(row["unit_price"][n])
+        provider_months = _months(row["frequency"][n])
+        sold_months = _months(row["subscription_frequency"][n])
+        residual = _number(residuals[n]) if open_difference[position] else None
         if residual is not None and residual > 0 and cost is not None:
-            under[at] = _cents(residual * cost)
+            under[position] = _cents(residual * cost)
         if residual is not None and residual < 0 and price is not None:
-            over[at] = _cents(-residual * price)
-        quantity = _number(verdicts.provider_quantity[at]) or ZERO
+            over[position] = _cents(-residual * price)
+        quantity = _number(quantities[n]) or ZERO
         if price_status[position] == PriceStatus.BELOW_COST.value and cost is not None and price is not None:
             price_on_provider_period = price * provider_months / sold_months
-            below[at] = _cents((cost - price_on_provider_period) * quantity)
-            effect[at] = _cents(below[at] / provider_months)
+            below[position] = _cents((cost - price_on_provider_period) * quantity)
+            effect[position] = _cents(below[position] / provider_months)
         elif price_status[position] == PriceStatus.COST_CHANGED.value and cost is not None:
-            expected = _number(lines.loc[at, "expected_unit_cost"])
+            expected = _number(row["expected_unit_cost"][n])
             if expected is not None:
-                effect[at] = _cents((cost / provider_months - expected / sold_months) * quantity)
+                effect[position] = _cents((cost / provider_months - expected / sold_months) * quantity)
     at_risk = pd.Series([u + d + b for u, d, b in zip(unbilled, under, below, strict=True)], index=index,
                         dtype=object)
-    return LineMoney(unbilled_cost=unbilled, unclaimed_credit=unclaimed, under_billed=under, over_billed=over,
-                     below_cost_loss=below, money_at_risk=at_risk, price_effect=effect)
+    return LineMoney(unbilled_cost=unbilled, unclaimed_credit=unclaimed, under_billed=pd.Series(under, index=index),
+                     over_billed=pd.Series(over, index=index), below_cost_loss=pd.Series(below, index=index),
+                     money_at_risk=at_risk, price_effect=pd.Series(effect, index=index))
 
 
 def _unmatched_nets(lines: pd.DataFrame, status: Any, zeros: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -8,6 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from recon_cli.frames import picked, picked_values
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -95,29 +97,34 @@ def finding_sentences(lines: pd.DataFrame, price_status: Any, unit_cost: pd.Seri
     statuses = np.asarray(price_status)
     text = np.full(len(lines), "", dtype=object)
     flagged = np.asarray(arithmetic_off, dtype=bool)
-    wanted = np.isin(statuses, ["below_cost", "cost_changed", "currency_mismatch", "low_margin"]) | flagged
-    for position in np.flatnonzero(wanted):
-        at = lines.index[int(position)]
-        row = lines.loc[at]
-        currency, status = row["currency"], statuses[position]
+    wanted = np.flatnonzero(np.isin(statuses, ["below_cost", "cost_changed", "currency_mismatch", "low_margin"])
+                            | flagged)
+    # The values of the lines with a finding only, column by column (a row of the frame costs ~0.4 ms).
+    row = picked(lines, wanted, ("currency", "unit_price", "expected_unit_cost", "subscription_currency",
+                                 "subtotal"))
+    value = {name: picked_values(series, lines.index[wanted]) for name, series in (
+        ("unit_cost", unit_cost), ("loss", loss), ("effect", effect), ("recomputed", recomputed),
+        ("recomputed_alt", recomputed_alt))}
+    for n, position in enumerate(wanted.tolist()):
+        currency, status = row["currency"][n], statuses[position]
         if status == "below_cost":
-            text[position] += (f" Sold at {money_text(row['unit_price'])} {currency} a seat, below the provider's "
-                               f"{money_text(unit_cost[at])}: {money_text(loss[at])} lost on this charge "
-                               f"({money_text(effect[at])} a month).")
+            text[position] += (f" Sold at {money_text(row['unit_price'][n])} {currency} a seat, below the provider's "
+                               f"{money_text(value['unit_cost'][n])}: {money_text(value['loss'][n])} lost on this "
+                               f"charge ({money_text(value['effect'][n])} a month).")
         elif status == "cost_changed":
-            text[position] += (f" The provider charges {money_text(unit_cost[at])} {currency} a seat, not the "
-                               f"{money_text(row['expected_unit_cost'])} expected: {money_text(effect[at])} a month "
-                               f"more on this subscription.")
+            text[position] += (f" The provider charges {money_text(value['unit_cost'][n])} {currency} a seat, not "
+                               f"the {money_text(row['expected_unit_cost'][n])} expected: "
+                               f"{money_text(value['effect'][n])} a month more on this subscription.")
         elif status == "currency_mismatch":
-            text[position] += (f" The subscription is priced in {row['subscription_currency']}, the provider bills "
-                               f"in {currency}: the price cannot be compared.")
+            text[position] += (f" The subscription is priced in {row['subscription_currency'][n]}, the provider "
+                               f"bills in {currency}: the price cannot be compared.")
         elif status == "low_margin":
             text[position] += " The margin is under the --min-margin asked for."
         if flagged[position]:
-            text[position] += (f" Microsoft's subtotal {money_text(row['subtotal'])} matches neither "
-                               f"ROUNDDOWN(EffectiveUnitPrice × rate, 2) × quantity = {money_text(recomputed[at])} "
-                               f"nor ROUNDDOWN(EffectiveUnitPrice × rate × quantity, 2) = "
-                               f"{money_text(recomputed_alt[at])}: provider arithmetic.")
+            text[position] += (f" Microsoft's subtotal {money_text(row['subtotal'][n])} matches neither "
+                               f"ROUNDDOWN(EffectiveUnitPrice × rate, 2) × quantity = "
+                               f"{money_text(value['recomputed'][n])} nor ROUNDDOWN(EffectiveUnitPrice × rate × "
+                               f"quantity, 2) = {money_text(value['recomputed_alt'][n])}: provider arithmetic.")
     return text
 
 

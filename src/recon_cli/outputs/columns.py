@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
-from recon_cli.frames import byte_table, has_bytes, text_bytes
+from recon_cli.frames import byte_table, distinct_objects, has_bytes, text_bytes
 from recon_cli.outputs.files import ERROR_LITERALS, FORMULA_PATTERN, FORMULA_START, write_alongside
 from recon_cli.outputs.values import evidence_lists, plain_column
 
@@ -57,14 +57,7 @@ def arrow_text(series: pd.Series) -> pa.Array | None:
     kinds = set(map(type, values))
     if not kinds <= _PLAIN_TYPES:
         return None
-    # One text per distinct object, not per cell: a column read from a file holds one Decimal per distinct
-    # amount, so most columns have a few thousand objects for a million cells (the same object, the same text;
-    # never the same value, since 0 and 0.00 are equal). Identities are unique while `values` holds them.
-    codes, objects = pd.factorize(np.fromiter(map(id, values), dtype=np.int64, count=len(values)))
-    shared = len(objects) * 2 <= len(values)
-    if shared:
-        seen = np.maximum.accumulate(codes)  # codes count up from 0 in order of first appearance
-        values = [values[i] for i in np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]]).tolist()]
+    codes, values = distinct_objects(values)  # one text per distinct object, not per cell
     if str in kinds:
         blank = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
         text = pa.array(list(map(str, values)), type=pa.large_string(), mask=blank)
@@ -73,7 +66,7 @@ def arrow_text(series: pd.Series) -> pa.Array | None:
         text = pc.if_else(pc.equal(text, large("None")), pa.nulls(len(text), pa.large_string()), text)
     if Decimal in kinds and pc.any(pc.match_substring_regex(text, _NOT_FIXED_POINT)).as_py():
         return pa.array(plain_column(series), type=pa.large_string())
-    return text.take(pa.array(codes)) if shared else text
+    return text if codes is None else text.take(pa.array(codes))
 
 
 def large(text: str) -> pa.Scalar:

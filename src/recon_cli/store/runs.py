@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recon_cli.collection import paused_collection
+from recon_cli.frames import distinct_objects
 from recon_cli.records import Field, FieldKind
 from recon_cli.store.packing import layout_of, pack_columns, unpack
 from recon_cli.store.schema import (
@@ -156,8 +157,10 @@ def _sql_values(column: pd.Series, field: Field) -> list[Any]:
         return [None if v is None or v != v else int(bool(v)) for v in column.tolist()]
     if isinstance(column.dtype, pd.StringDtype):  # through arrow: twice as fast as numpy
         return pa.array(column).to_pylist()  # type: ignore[no-any-return]
-    if field.is_decimal:  # each amount's own digits: 0 and 0.00 are equal, so not one text per distinct value
-        texts = np.array(list(map(str, column.tolist())), dtype=object)
+    if field.is_decimal:  # each amount's own digits (0 and 0.00 are equal): text per distinct object
+        codes, distinct = distinct_objects(column.tolist())
+        texts = np.array(list(map(str, distinct)), dtype=object)
+        texts = texts if codes is None else texts[codes]
         texts[column.isna().to_numpy()] = None
         return texts.tolist()  # type: ignore[no-any-return]
     values = column.astype(object).where(column.notna(), None).tolist()
