@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from builders import NCE_COLUMNS, SUBSCRIPTION_COLUMNS, month, seat, subscription, write_csv
 from recon_cli.errors import InputError
@@ -233,3 +235,38 @@ def test_interior_blank_lines_are_counted_whatever_the_scan_chunk(
     path = tmp_path / "invoice.csv"
     path.write_bytes(text.encode("utf-8"))
     assert textrows.interior_blank_lines(path, "utf-8") == blank
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d", "e"]), st.integers(0, 9),
+                          st.sampled_from(["active", "cancelled"])), min_size=1, max_size=12))
+def test_split_subscriptions_merge_in_file_order_as_the_sort_did(rows: list[tuple[str, int, str]]) -> None:
+    """Rows in file order take the fast path (each merged row in its first row's place, no sort of the
+    whole export): the same frame as concatenating the merged rows and sorting by row, as before."""
+    from recon_cli.exports import _merge_split_subscriptions
+
+    frame = pd.DataFrame({
+        "subscription_id_key": pd.Series([key for key, _, _ in rows], dtype="str"),
+        "subscription_id": pd.Series([key.upper() for key, _, _ in rows], dtype="str"),
+        "row": pd.Series(range(2, 2 + len(rows)), dtype="int64"),
+        "quantity": pd.Series([Decimal(seats) for _, seats, _ in rows], dtype=object),
+        "quantity_in_force": pd.Series([Decimal(seats) if status == "active" else Decimal(0)
+                                        for _, seats, status in rows], dtype=object),
+        "unit_price": pd.Series([Decimal(10 + seats) for _, seats, _ in rows], dtype=object),
+        "unit_cost": pd.Series([Decimal(8) for _ in rows], dtype=object),
+        "status_key": pd.Series([status for _, _, status in rows], dtype="str"),
+    })
+    merged, note = _merge_split_subscriptions(frame)
+    repeated = frame["subscription_id_key"].duplicated(keep=False)
+    assert (note is None) == (not repeated.any())
+    # The rule as it was written before: merged rows appended, then everything sorted by row.
+    groups = [rows_.iloc[0]["row"] for _, rows_ in frame.loc[repeated].groupby("subscription_id_key", sort=False)]
+    expected_rows = sorted([*frame.loc[~repeated, "row"].tolist(), *groups])
+    assert merged["row"].tolist() == expected_rows
+    assert merged.index.tolist() == list(range(len(merged)))
+    assert merged.dtypes.to_dict() == frame.dtypes.to_dict()
+    for _, line in merged.iterrows():
+        mine = frame.loc[frame["subscription_id_key"] == line["subscription_id_key"]]
+        assert line["quantity"] == sum(mine["quantity"], Decimal(0))
+        assert line["quantity_in_force"] == sum(mine["quantity_in_force"], Decimal(0))
+        assert line["status_key"] == ("active" if (mine["status_key"] == "active").any() else "cancelled")
