@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recon_cli.frames import decimal_totals, distinct_rows, group_totals
+from recon_cli.frames import decimal_sums, decimal_totals, distinct_rows, group_totals, sum_by
 
 AMOUNT = st.one_of(st.none(), st.decimals(min_value=-10**6, max_value=10**6, places=2, allow_nan=False))
 BLANK = st.sampled_from([None, float("nan")])
@@ -62,3 +62,27 @@ def test_group_totals_as_summed_keep_the_exponent_sum_gives(rows: list[tuple[int
     values = pd.Series([value for _, value in rows], dtype="object")
     expected = [str(sum((v for c, v in rows if c == group), Decimal(0))) for group in range(4)]
     assert [str(t) for t in group_totals(values, codes, 4, as_summed=True)] == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["EUR", "USD", "a|b", "a", None, ""]),
+                          st.sampled_from(["b", "b|c", "c", None]),
+                          st.one_of(st.none(), st.decimals(min_value=-1000, max_value=1000, places=2,
+                                                           allow_nan=False))), max_size=30))
+def test_sum_by_is_the_sum_per_joined_key(rows: list[tuple[str | None, str | None, Decimal | None]]) -> None:
+    """Per '|'-joined key, the exact sum as `sum()` gives it; a blank key is left out; keys that read
+    alike once joined are one group; in key order."""
+    frame = pd.DataFrame({"currency": pd.Series([r[0] for r in rows], dtype="str"),
+                          "status": pd.Series([r[1] for r in rows], dtype="str"),
+                          "amount": pd.Series([r[2] for r in rows], dtype=object)})
+    expected: dict[str, Decimal] = {}
+    if any(r[2] is not None for r in rows):
+        for currency, status, amount in rows:
+            if currency is not None and status is not None:
+                key = f"{currency}|{status}"
+                expected[key] = expected.get(key, Decimal(0)) + (amount if amount is not None else Decimal(0))
+    got = sum_by(frame, ["currency", "status"], "amount")
+    assert list(got) == sorted(expected) and got == expected
+    # Digit for digit as the '|'-joined text grouped it before (each total in the column's finest exponent).
+    joined = decimal_sums(frame["amount"], frame["currency"].astype("str") + "|" + frame["status"].astype("str"))
+    assert {k: str(v) for k, v in got.items()} == {k: str(v) for k, v in joined.items()}

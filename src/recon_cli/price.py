@@ -214,7 +214,7 @@ def seat_margins(lines: pd.DataFrame) -> tuple[dict[str, str], dict[str, str]]:
     revenue = distinct_revenue[codes]
     margin = (distinct_revenue * pct / Decimal(100))[codes]
     revenue_by, margin_by = {}, {}
-    for currency in sorted(set(priced["currency"])):
+    for currency in sorted(set(priced["currency"].unique().tolist())):
         mask = (priced["currency"] == currency).to_numpy()
         total = np.sum(revenue[mask]) if mask.any() else Decimal(0)
         if total:
