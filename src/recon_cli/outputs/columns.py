@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
-from recon_cli.frames import byte_table, distinct_objects, has_bytes, text_bytes
+from recon_cli.frames import byte_table, distinct_objects, has_bytes, text_bytes, whole
 from recon_cli.outputs.files import ERROR_LITERALS, FORMULA_PATTERN, FORMULA_START, write_alongside
 from recon_cli.outputs.values import evidence_lists, plain_column
 
@@ -74,13 +74,6 @@ def large(text: str) -> pa.Scalar:
     import pyarrow as pa
 
     return pa.scalar(text, pa.large_string())
-
-
-def whole(array: Any) -> pa.Array:
-    """One contiguous array from a ChunkedArray (a frame built by concat keeps its pieces)."""
-    import pyarrow as pa
-
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
 def id_lists(series: pd.Series) -> pa.Array | None:

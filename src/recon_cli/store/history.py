@@ -16,6 +16,7 @@ from typing import Any
 from recon_cli.comparison import amount as _amount
 from recon_cli.comparison import compare
 from recon_cli.errors import InputError, RunNotFound
+from recon_cli.store.packing import unpack_list
 from recon_cli.store.schema import find_run, rows
 
 HISTORY_COLUMNS = ("run_id", "period", "label", "status", "reason", "price_status", "needs_person", "open_since",
@@ -46,23 +47,32 @@ def customer_subscriptions(conn: sqlite3.Connection, run_id: str, query: str) ->
     """The subscriptions of the customer `query` names in the run: its customer id, or its name (whole,
     else a part of it). RunNotFound when no customer answers; ValueError listing them when several do."""
     text = query.strip()
-    # The run's customers (store/schema.py m006) are searched, then their subscriptions fetched by number.
-    select = (f"SELECT {_STATE} FROM subscriptions WHERE run_id = ? AND customer_no IN "
-              "(SELECT customer_no FROM customers WHERE run_id = ? AND ")
-    found = rows(conn.execute(select + "customer_id = ? COLLATE NOCASE)", (run_id, run_id, text)))
-    if not found:
-        found = rows(conn.execute(select + "customer_name = ? COLLATE NOCASE)", (run_id, run_id, text)))
-    if not found and len(text) >= 3:
+    # The run's customers (store/schema.py m006) are searched, then their subscriptions fetched by key.
+    select = "SELECT customer_id, customer_name, subscription_keys FROM customers WHERE run_id = ? AND "
+    customers = conn.execute(select + "customer_id = ? COLLATE NOCASE", (run_id, text)).fetchall()
+    if not customers:
+        customers = conn.execute(select + "customer_name = ? COLLATE NOCASE", (run_id, text)).fetchall()
+    if not customers and len(text) >= 3:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        found = rows(conn.execute(select + "customer_name LIKE ? ESCAPE '\\')", (run_id, run_id, pattern)))
-    if not found:
+        customers = conn.execute(select + "customer_name LIKE ? ESCAPE '\\'", (run_id, pattern)).fetchall()
+    if not customers:
         raise RunNotFound(f"no line, subscription or customer '{query}' in run {run_id}; give a line id such as "
                           "G000123456-2, a subscription id, a customer id or a customer name")
-    names = sorted({(r["customer_name"] or "", r["customer_id"] or "") for r in found})
+    names = sorted({(name or "", customer_id or "") for customer_id, name, _ in customers})
     if len(names) > 1:
         listed = "; ".join(f"{name} ({customer_id})" if customer_id else name for name, customer_id in names[:10])
         raise InputError(f"'{query}' names {len(names)} customers in run {run_id}: {listed}"
                          f"{' ...' if len(names) > 10 else ''}; give the customer id or the whole name")
+    found: list[dict[str, Any]] = []
+    for customer_id, name, listed in customers:  # one, or a few that read alike (NULL and blank)
+        keys = sorted({key for key in unpack_list(listed) if key is not None})
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            found += rows(conn.execute(
+                f"SELECT rowid AS row_order, {_STATE} FROM subscriptions WHERE run_id = ? AND customer_id IS ? "
+                f"AND customer_name IS ? AND subscription_key IN ({', '.join('?' * len(chunk))})",
+                (run_id, customer_id, name, *chunk)))
+    found.sort(key=lambda r: r.pop("row_order"))  # in the order the run was saved, as a customer index gave them
     return sorted(found, key=lambda r: (not r["needs_person"], -_amount(r["money_at_risk"]), r["product"] or ""))
 
 
@@ -133,10 +143,9 @@ _URGENCY = {"unmatched": 0, "unexplained": 1, "partially_explained": 2, "explain
 
 def refresh_state(conn: sqlite3.Connection, run_id: str, seq: int, key: str) -> None:
     """Recompute a subscription's row in `subscriptions` from its lines after a confirmation moved them."""
-    from recon_cli.store.schema import LINE_KEY_SPAN, line_rows
+    from recon_cli.store.schema import subscription_lines
 
-    lines = line_rows(conn, "sub_key = ? AND id BETWEEN ? AND ? ORDER BY id",
-                      (key, seq * LINE_KEY_SPAN, (seq + 1) * LINE_KEY_SPAN - 1))
+    lines = subscription_lines(conn, run_id, seq, key, aliases=False)
     if not lines:
         return
     lines.sort(key=lambda line: (not line["needs_person"], _URGENCY.get(line["status"], 9)))

@@ -17,18 +17,24 @@ from recon_cli.records import (
     Explanation,
 )
 from recon_cli.store.history import customer_subscriptions, subscription_history
-from recon_cli.store.schema import FILE_KEY_SPAN, LINE_KEY_SPAN, TABLES, find_run, line_rows, quoted, rows
+from recon_cli.store.schema import (
+    FILE_KEY_SPAN,
+    LINE_KEY_SPAN,
+    TABLES,
+    find_run,
+    line_rows,
+    quoted,
+    rows,
+    subscription_lines,
+)
 
-# Lines of one subscription in one run: by the subscription index, plus lines the invoice lists
-# under another id that were matched on customer + product (line_aliases).
-_SUBSCRIPTION_LINES = ("id IN (SELECT id FROM lines WHERE sub_key = :key AND id BETWEEN :low AND :high UNION "
-                       "SELECT id FROM line_aliases WHERE sub_key = :key AND id BETWEEN :low AND :high)")
-
-
-def _subscription_lines(conn: sqlite3.Connection, key: str, span: dict[str, int]) -> list[dict[str, Any]]:
-    return sorted(line_rows(conn, _SUBSCRIPTION_LINES, {"key": key, **span}),
-                  key=lambda line: (line["row"] is None, line["row"] or 0, line["rowid"]))
 _MISSING_SELECT = f"SELECT {quoted(f.name for f in TABLES['missing'])} FROM missing"
+
+
+def _subscription_lines(conn: sqlite3.Connection, run_id: str, seq: int, key: str) -> list[dict[str, Any]]:
+    """A subscription's lines in one run, its own and those matched to it from another id, in invoice order."""
+    return sorted(subscription_lines(conn, run_id, seq, key),
+                  key=lambda line: (line["row"] is None, line["row"] or 0, line["rowid"]))
 
 
 def find(conn: sqlite3.Connection, run_id: str, seq: int, query: str, whole: bool = False,
@@ -38,7 +44,6 @@ def find(conn: sqlite3.Connection, run_id: str, seq: int, query: str, whole: boo
     `whole`: all the lines of a line's subscription rather than the one line.
     """
     query = query.strip()
-    span = {"low": seq * LINE_KEY_SPAN, "high": (seq + 1) * LINE_KEY_SPAN - 1}
     row = re.fullmatch(r".+-(\d{1,8})", query)
     keys = [seq * LINE_KEY_SPAN + index * FILE_KEY_SPAN + int(row[1]) for index in range(MAX_INVOICES)] if row else []
     lines = line_rows(conn, f"id IN ({', '.join('?' * len(keys))})", keys) if keys else []
@@ -47,9 +52,9 @@ def find(conn: sqlite3.Connection, run_id: str, seq: int, query: str, whole: boo
         line_id = lines[0]["line_id"]
         key = (lines[0]["matched_subscription_id"] or lines[0]["subscription_id"] or "").lower()
         if whole and key:
-            lines = _subscription_lines(conn, key, span)
+            lines = _subscription_lines(conn, run_id, seq, key)
         return line_id, key, lines, []
-    lines = _subscription_lines(conn, query.lower(), span)
+    lines = _subscription_lines(conn, run_id, seq, query.lower())
     missing = rows(conn.execute(f"{_MISSING_SELECT} WHERE run_id = ? AND subscription_id = ?", (run_id, query)))
     if not lines and not missing:
         raise RunNotFound(f"no line or subscription '{query}' in run {run_id}; give a line id such as "

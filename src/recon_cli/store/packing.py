@@ -28,9 +28,20 @@ _NUMBERS = (FieldKind.INT, FieldKind.BOOL)
 
 def sql_pack(columns: list[str]) -> str:
     """The SQL expression packing `columns` of a row the way `pack` does (for the migration)."""
-    escaped = [f"COALESCE(replace(replace(replace(CAST(\"{c}\" AS TEXT), '\\', '\\\\'), char(31), '\\1'), "
-               f"char(30), '\\0'), char(30))" for c in columns]
+    escaped = [sql_escaped(c) for c in columns]
     return " || char(31) || ".join(escaped) if escaped else "''"
+
+
+def sql_escaped(column: str) -> str:
+    """The SQL expression of one value as `pack` writes it (NULL as RS, text escaped)."""
+    return (f"COALESCE(replace(replace(replace(CAST(\"{column}\" AS TEXT), '\\', '\\\\'), char(31), '\\1'), "
+            f"char(30), '\\0'), char(30))")
+
+
+def unpack_list(record: str) -> list[str | None]:
+    """The values of a packed list (`pack`, `pack_columns` of one list per row), in order."""
+    return [None if text == NULL else _ESCAPED.sub(lambda m: _UNESCAPE[m.group(1)], text) if "\\" in text else text
+            for text in record.split(SEPARATOR)]
 
 
 def pack(values: list[Any]) -> str:

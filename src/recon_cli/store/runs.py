@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recon_cli.collection import paused_collection
-from recon_cli.frames import distinct_objects
+from recon_cli.frames import distinct_objects, positions
 from recon_cli.records import Field, FieldKind
-from recon_cli.store.packing import layout_of, pack_columns, unpack
+from recon_cli.store.packing import NULL, SEPARATOR, layout_of, pack, pack_columns, unpack
 from recon_cli.store.schema import (
     FILE_KEY_SPAN,
     LINE_KEY_SPAN,
@@ -52,7 +52,8 @@ def save_run(conn: sqlite3.Connection, result: ReconResult, texts: ColumnTexts |
                          zip(aliases["alias"].tolist(), aliases["id"].tolist(), strict=True))
         _save_lines(conn, lines, seq, texts if texts is not None and texts.frame is result.lines
                     else _column_texts(result.lines))
-        numbers = {"subscriptions": {"customer_no": _save_customers(conn, s.run_id, result.subscriptions)}}
+        _save_customers(conn, s.run_id, result.subscriptions)
+        numbers = {"subscriptions": {"line_keys": _line_lists(lines, result.subscriptions)}}
         for table, frame in (("missing", result.missing), ("evidence", result.evidence),
                              ("rejects", result.rejects), ("warnings", result.warnings), ("to_bill", result.to_bill),
                              ("margin", result.margin), ("usage_billing", result.usage_billing),
@@ -74,25 +75,54 @@ def save_run(conn: sqlite3.Connection, result: ReconResult, texts: ColumnTexts |
                 conn.executemany(sql, zip(*columns, strict=True))
 
 
-def _save_customers(conn: sqlite3.Connection, run_id: str, states: pd.DataFrame) -> list[int]:
-    """Number the run's distinct (customer_id, customer_name) pairs, store them in `customers`, and return
-    each subscription row's number (its `customer_no`): what `explain CUSTOMER` looks customers up by."""
+def _save_customers(conn: sqlite3.Connection, run_id: str, states: pd.DataFrame) -> None:
+    """The run's customers (distinct customer_id and customer_name), each with its subscriptions' keys packed
+    in one list: what `explain CUSTOMER` looks a customer up in (store/schema.py m006)."""
+    import numpy as np
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    from recon_cli.frames import distinct_rows
+    from recon_cli.frames import byte_table, distinct_rows, has_bytes
 
+    if not len(states):
+        return
     fields = {f.name: f for f in TABLES["subscriptions"]}
     names = ("customer_id", "customer_name")
     pair = [states[name] if name in states.columns else pd.Series([None] * len(states), dtype=object)
             for name in names]
-    if not len(states):
-        return []
     # Distinct as the frame holds them (None and NaN apart, both stored NULL: a pair twice is harmless).
     firsts, numbers = distinct_rows(pair)
     stored = [_sql_values(column.iloc[firsts], fields[name]) for column, name in zip(pair, names, strict=True)]
-    conn.executemany("INSERT INTO customers (run_id, customer_no, customer_id, customer_name) VALUES (?, ?, ?, ?)",
-                     zip([run_id] * len(firsts), range(len(firsts)), *stored, strict=True))
-    return numbers.tolist()  # type: ignore[no-any-return]
+    order = np.argsort(numbers, kind="stable")
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(numbers, minlength=len(firsts)))]).astype(np.int64)
+    keys = pa.array(states["subscription_key"].iloc[order], type=pa.large_string(), from_pandas=True)
+    keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    if has_bytes(keys, byte_table("\\" + SEPARATOR + NULL)) or keys.null_count:
+        keys = pa.array([pack([key]) for key in keys.to_pylist()], type=pa.large_string())  # escaped as `pack` does
+    listed = pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), keys),
+                            pa.scalar(SEPARATOR, pa.large_string())).to_pylist()
+    conn.executemany("INSERT INTO customers (run_id, customer_id, customer_name, subscription_keys) "
+                     "VALUES (?, ?, ?, ?)", zip([run_id] * len(firsts), *stored, listed, strict=True))
+
+
+def _line_lists(lines: pd.DataFrame, states: pd.DataFrame) -> list[str | None]:
+    """Each subscription row's line ids, ascending, joined by ',' (None: no line): how `explain` finds a
+    subscription's lines (schema.subscription_lines), instead of an index over every line's subscription."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes, found = pd.factorize(lines["sub_key"], use_na_sentinel=True)
+    ids = lines["id"].to_numpy(dtype=np.int64)
+    order = np.lexsort((ids, codes))
+    order = order[codes[order] >= 0]
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(codes[order], minlength=len(found)))]).astype(np.int64)
+    text = pc.cast(pa.array(ids[order]), pa.large_string())
+    joined = pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), text), pa.scalar(",", pa.large_string()))
+    at = positions(pd.Series(found, dtype="str"), states["subscription_key"].astype("str"))
+    return joined.take(pa.array(at, mask=at < 0)).to_pylist()  # type: ignore[no-any-return]
 
 
 def _column_texts(lines: pd.DataFrame) -> ColumnTexts:
@@ -114,8 +144,9 @@ def _save_lines(conn: sqlite3.Connection, lines: pd.DataFrame, seq: int, texts: 
         columns = [decimals[f.name].slice(start, _CHUNK) if f.name in decimals
                    else _text_values(part[f.name], f) if f.name in part.columns else [None] * len(part)
                    for f in fields]
-        conn.executemany("INSERT INTO lines (id, sub_key, record) VALUES (?, ?, ?)",
-                         zip(part["id"].tolist(), part["sub_key"].tolist(), pack_columns(columns), strict=True))
+        # sub_key '' (not indexed): the subscription's row lists its lines (`_line_lists`).
+        conn.executemany("INSERT INTO lines (id, sub_key, record) VALUES (?, '', ?)",
+                         zip(part["id"].tolist(), pack_columns(columns), strict=True))
 
 
 def _text_values(column: pd.Series, field: Field) -> Any:

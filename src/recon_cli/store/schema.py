@@ -36,7 +36,7 @@ from recon_cli.records import (
 )
 from recon_cli.store import access
 from recon_cli.store.access import APPLICATION_ID
-from recon_cli.store.packing import layout_of, sql_pack, unpack
+from recon_cli.store.packing import layout_of, sql_escaped, sql_pack, unpack
 
 if TYPE_CHECKING:
     from recon_cli.models import RunSummary
@@ -143,27 +143,46 @@ def m005_packed_lines(db: sqlite3.Connection) -> None:
 
 
 @migration
-def m006_customer_numbers(db: sqlite3.Connection) -> None:
-    # `explain CUSTOMER` finds the customer among the run's distinct (customer_id, customer_name) pairs,
-    # numbered per run, then its subscriptions by number: two text indexes over every subscription row
-    # cost 8 of a million-line save's 12 s there, an integer one under 2 s. Stored runs are numbered here.
-    db.execute("CREATE TABLE customers (run_id TEXT NOT NULL, customer_no INTEGER NOT NULL, customer_id TEXT, "
-               "customer_name TEXT, PRIMARY KEY (run_id, customer_no))")
-    db.execute("ALTER TABLE subscriptions ADD COLUMN customer_no INTEGER")
+def m006_lookup_lists(db: sqlite3.Connection) -> None:
+    # `explain` finds a subscription's lines and a customer's subscriptions through lists kept on one row
+    # (`subscriptions.line_keys`, `customers.subscription_keys`), not through indexes over every line's and
+    # every subscription's text: inserting a million random text keys into those indexes cost ~4 s of a
+    # million-line save (the lines' 2.2 s, the customers' two on the subscriptions 5.4 s). The lines of runs
+    # saved before keep their index (a partial one: lines saved from now on have no sub_key), and their
+    # customers are listed here.
+    db.execute("CREATE TABLE customers (run_id TEXT NOT NULL, customer_id TEXT, customer_name TEXT, "
+               "subscription_keys TEXT NOT NULL)")
+    db.execute("ALTER TABLE subscriptions ADD COLUMN line_keys TEXT")
     db.execute("DROP INDEX IF EXISTS subscriptions_by_customer_id")
     db.execute("DROP INDEX IF EXISTS subscriptions_by_customer_name")
+    db.execute("DROP INDEX IF EXISTS lines_by_subscription")
+    db.execute("CREATE INDEX lines_by_subscription ON lines (sub_key) WHERE sub_key <> ''")
     stored = {row[1] for row in db.execute("PRAGMA table_info(subscriptions)")}
-    if not {"customer_id", "customer_name"} <= stored:
+    if not {"subscription_key", "customer_id", "customer_name"} <= stored:
         return  # a new store: its catalogue columns come after the migrations, and it holds no run
-    db.execute("INSERT INTO customers (run_id, customer_no, customer_id, customer_name) "
-               "SELECT run_id, ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY MIN(rowid)) - 1, customer_id, "
-               "customer_name FROM subscriptions GROUP BY run_id, customer_id, customer_name")
-    db.execute("CREATE TEMP TABLE numbered AS SELECT * FROM customers")
-    db.execute("CREATE INDEX temp.numbered_by_pair ON numbered (run_id, customer_id, customer_name)")
-    db.execute("UPDATE subscriptions SET customer_no = (SELECT n.customer_no FROM numbered AS n WHERE "
-               "n.run_id = subscriptions.run_id AND n.customer_id IS subscriptions.customer_id AND "
-               "n.customer_name IS subscriptions.customer_name)")
-    db.execute("DROP TABLE temp.numbered")
+    db.execute("INSERT INTO customers (run_id, customer_id, customer_name, subscription_keys) "
+               f"SELECT run_id, customer_id, customer_name, group_concat({sql_escaped('subscription_key')}, "
+               "char(31)) FROM subscriptions GROUP BY run_id, customer_id, customer_name")
+
+
+def subscription_lines(conn: sqlite3.Connection, run_id: str, seq: int, key: str, *, aliases: bool = True
+                       ) -> list[dict[str, Any]]:
+    """The lines of subscription `key` (lower-cased) in one run, in id order: those its `subscriptions` row
+    lists (runs saved since m006), those the lines index finds (runs saved before), and with `aliases` the
+    lines the invoice lists under another id that were matched to it (line_aliases)."""
+    low, high = seq * LINE_KEY_SPAN, (seq + 1) * LINE_KEY_SPAN - 1
+    ids: set[int] = set()
+    for (listed,) in conn.execute("SELECT line_keys FROM subscriptions WHERE subscription_key = ? AND run_id = ? "
+                                  "AND line_keys IS NOT NULL", (key, run_id)):
+        ids.update(number for number in map(int, listed.split(",")) if low <= number <= high)
+    indexed = "SELECT id FROM lines WHERE sub_key = ? AND sub_key <> '' AND id BETWEEN ? AND ?"
+    if aliases:
+        indexed += " UNION SELECT id FROM line_aliases WHERE sub_key = ? AND id BETWEEN ? AND ?"
+    ids.update(number for (number,) in conn.execute(indexed, (key, low, high) * (2 if aliases else 1)))
+    wanted = sorted(ids)
+    found = [line for start in range(0, len(wanted), 500) for line in line_rows(
+        conn, f"id IN ({', '.join('?' * len(wanted[start:start + 500]))})", wanted[start:start + 500])]
+    return sorted(found, key=lambda line: line["rowid"])
 
 
 def line_rows(conn: sqlite3.Connection, where: str, params: Any = ()) -> list[dict[str, Any]]:
@@ -183,7 +202,6 @@ def _history_indexes(db: sqlite3.Connection) -> None:
     """Indexes over catalogue columns, made once the columns exist (add_catalogue_columns)."""
     db.execute("CREATE INDEX IF NOT EXISTS subscriptions_by_key ON subscriptions (subscription_key, run_id)")
     db.execute("CREATE INDEX IF NOT EXISTS subscriptions_by_run ON subscriptions (run_id, needs_person)")
-    db.execute("CREATE INDEX IF NOT EXISTS subscriptions_by_customer ON subscriptions (run_id, customer_no)")
     db.execute("CREATE INDEX IF NOT EXISTS customers_by_id ON customers (run_id, customer_id COLLATE NOCASE)")
     db.execute("CREATE INDEX IF NOT EXISTS customers_by_name ON customers (run_id, customer_name COLLATE NOCASE)")
 
