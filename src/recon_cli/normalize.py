@@ -263,24 +263,37 @@ def _kinds(frame: pd.DataFrame, frequency: pd.Series) -> tuple[Any, pd.Series]:
     a month): it never makes a seat line one-time.
     """
     import numpy as np
+    import pandas as pd
 
-    term = frame["term"].str.lower()
+    # A month has a few dozen distinct terms, products and qualifiers: each text test runs once per
+    # distinct value, not once per line.
+    term_codes, distinct_terms = pd.factorize(frame["term"].str.lower(), use_na_sentinel=False)
+    terms = pd.Series(distinct_terms, dtype="str")
+
+    def per_line(flags: Any) -> Any:
+        return np.asarray(flags, dtype=bool)[term_codes]
+
+    term_blank = per_line(terms == "")
     frequency = frequency.where(frequency != USAGE, "")
-    commitment = term.str.contains(COMMITMENT, regex=True)
-    meter = frame["meter_description"] != ""
+    commitment = per_line(terms.str.contains(COMMITMENT, regex=True, na=False))
+    meter = (frame["meter_description"] != "").to_numpy()
     # Partner Center API samples fill ReservationOrderId on licence and meter rows too: a reservation is a
     # row with that id that is neither a licence product (CFQ7TTC...) nor a meter.
-    reservation = (frame["reservation_order_id"] != "") & ~meter & ~frame["product_id"].str.upper().str.startswith(
-        "CFQ7TTC")
-    metered = meter | (~reservation & (((frame["unit_type"] != "") & ~commitment) | (
-        (term != "") & ~commitment & ~term.str.contains("one-time|onetime|one time|perpetual", regex=True))))
-    trial = frame["product_qualifiers"].str.lower().str.contains("trial", regex=False) | term.str.contains(
-        "trial", regex=False)
-    named = np.where(term.str.contains("for monthly billing", regex=False), "monthly",
-                     np.where(term.str.contains("for yearly billing|for annual billing|for 3 years billing",
-                                                regex=True), "annual", ""))
+    product_codes, products = pd.factorize(frame["product_id"], use_na_sentinel=False)
+    licence = pd.Series(products, dtype="str").str.upper().str.startswith("CFQ7TTC", na=False).to_numpy(dtype=bool)
+    reservation = (frame["reservation_order_id"] != "").to_numpy() & ~meter & ~licence[product_codes]
+    one_time = per_line(terms.str.contains("one-time|onetime|one time|perpetual", regex=True, na=False))
+    metered = meter | (~reservation & (((frame["unit_type"] != "").to_numpy() & ~commitment) | (
+        ~term_blank & ~commitment & ~one_time)))
+    qualifier_codes, qualifiers = pd.factorize(frame["product_qualifiers"], use_na_sentinel=False)
+    trial = pd.Series(qualifiers, dtype="str").str.lower().str.contains("trial", regex=False, na=False).to_numpy(
+        dtype=bool)[qualifier_codes] | per_line(terms.str.contains("trial", regex=False, na=False))
+    named = np.where(per_line(terms.str.contains("for monthly billing", regex=False, na=False)), "monthly",
+                     np.where(per_line(terms.str.contains("for yearly billing|for annual billing|for 3 years billing",
+                                                          regex=True, na=False)), "annual", ""))
     frequency = frequency.where(frequency != "", named)
-    seat = ~metered & ~reservation & ((commitment & ~(trial & (frequency == ""))) | ((term == "") & (frequency != "")))
+    seat = ~metered & ~reservation & ((commitment & ~(trial & (frequency == "").to_numpy())) | (
+        term_blank & (frequency != "").to_numpy()))
     cycle_days = (frame["charge_end"] - frame["charge_start"]).dt.days + 1
     by_cycle = np.where(cycle_days >= 1000, "triennial", np.where(cycle_days >= 300, "annual", "monthly"))
     frequency = frequency.where((frequency != "") | ~seat, by_cycle)
