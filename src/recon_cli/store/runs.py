@@ -53,7 +53,7 @@ def save_run(conn: sqlite3.Connection, result: ReconResult, texts: ColumnTexts |
         _save_lines(conn, lines, seq, texts if texts is not None and texts.frame is result.lines
                     else _column_texts(result.lines))
         _save_customers(conn, s.run_id, result.subscriptions)
-        numbers = {"subscriptions": {"line_keys": _line_lists(lines, result.subscriptions)}}
+        numbers = {"subscriptions": {"line_keys": _line_lists(lines, seq, result.subscriptions)}}
         for table, frame in (("missing", result.missing), ("evidence", result.evidence),
                              ("rejects", result.rejects), ("warnings", result.warnings), ("to_bill", result.to_bill),
                              ("margin", result.margin), ("usage_billing", result.usage_billing),
@@ -106,16 +106,18 @@ def _save_customers(conn: sqlite3.Connection, run_id: str, states: pd.DataFrame)
                      "VALUES (?, ?, ?, ?)", zip([run_id] * len(firsts), *stored, listed, strict=True))
 
 
-def _line_lists(lines: pd.DataFrame, states: pd.DataFrame) -> list[str | None]:
-    """Each subscription row's line ids, ascending, joined by ',' (None: no line): how `explain` finds a
-    subscription's lines (schema.subscription_lines), instead of an index over every line's subscription."""
+def _line_lists(lines: pd.DataFrame, seq: int, states: pd.DataFrame) -> list[str | None]:
+    """Each subscription row's lines, ascending, joined by ',' (None: no line): how `explain` finds a
+    subscription's lines (schema.subscription_lines), instead of an index over every line's subscription.
+    Each line as its id within the run (file index x FILE_KEY_SPAN + row), so that the list stays true
+    if the run's sequence number changes."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
     codes, found = pd.factorize(lines["sub_key"], use_na_sentinel=True)
-    ids = lines["id"].to_numpy(dtype=np.int64)
+    ids = lines["id"].to_numpy(dtype=np.int64) - seq * LINE_KEY_SPAN
     order = np.lexsort((ids, codes))
     order = order[codes[order] >= 0]
     offsets = np.concatenate([[0], np.cumsum(np.bincount(codes[order], minlength=len(found)))]).astype(np.int64)

@@ -168,13 +168,13 @@ def m006_lookup_lists(db: sqlite3.Connection) -> None:
 def subscription_lines(conn: sqlite3.Connection, run_id: str, seq: int, key: str, *, aliases: bool = True
                        ) -> list[dict[str, Any]]:
     """The lines of subscription `key` (lower-cased) in one run, in id order: those its `subscriptions` row
-    lists (runs saved since m006), those the lines index finds (runs saved before), and with `aliases` the
-    lines the invoice lists under another id that were matched to it (line_aliases)."""
+    lists (runs saved since m006, each line by its id within the run), those the lines index finds (runs
+    saved before), and with `aliases` the lines the invoice lists under another id matched to it."""
     low, high = seq * LINE_KEY_SPAN, (seq + 1) * LINE_KEY_SPAN - 1
     ids: set[int] = set()
     for (listed,) in conn.execute("SELECT line_keys FROM subscriptions WHERE subscription_key = ? AND run_id = ? "
                                   "AND line_keys IS NOT NULL", (key, run_id)):
-        ids.update(number for number in map(int, listed.split(",")) if low <= number <= high)
+        ids.update(low + number for number in map(int, listed.split(",")) if 0 <= number < LINE_KEY_SPAN)
     indexed = "SELECT id FROM lines WHERE sub_key = ? AND sub_key <> '' AND id BETWEEN ? AND ?"
     if aliases:
         indexed += " UNION SELECT id FROM line_aliases WHERE sub_key = ? AND id BETWEEN ? AND ?"
