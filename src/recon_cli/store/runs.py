@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recon_cli.collection import paused_collection
-from recon_cli.frames import distinct_objects, positions
+from recon_cli.frames import distinct_objects, positions, whole
 from recon_cli.records import Field, FieldKind
 from recon_cli.store.packing import NULL, SEPARATOR, layout_of, pack, pack_columns, unpack
 from recon_cli.store.schema import (
@@ -24,7 +24,9 @@ from recon_cli.store.schema import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
     from recon_cli.models import RunSummary
     from recon_cli.outputs.columns import ColumnTexts
@@ -53,7 +55,7 @@ def save_run(conn: sqlite3.Connection, result: ReconResult, texts: ColumnTexts |
         _save_lines(conn, lines, seq, texts if texts is not None and texts.frame is result.lines
                     else _column_texts(result.lines))
         _save_customers(conn, s.run_id, result.subscriptions)
-        numbers = {"subscriptions": {"line_keys": _line_lists(lines, seq, result.subscriptions)}}
+        extra_columns = {"subscriptions": {"line_keys": _line_lists(lines, seq, result.subscriptions)}}
         for table, frame in (("missing", result.missing), ("evidence", result.evidence),
                              ("rejects", result.rejects), ("warnings", result.warnings), ("to_bill", result.to_bill),
                              ("margin", result.margin), ("usage_billing", result.usage_billing),
@@ -61,7 +63,7 @@ def save_run(conn: sqlite3.Connection, result: ReconResult, texts: ColumnTexts |
                              ("subscriptions", result.subscriptions)):
             # A store-only field (what a confirmed line was) is saved when the frame has it.
             fields = [f for f in TABLES[table] if f.name in frame.columns or not f.name.startswith("original_")]
-            extra = numbers.get(table, {})
+            extra = extra_columns.get(table, {})
             names = [f.name for f in fields] + list(extra)
             sql = f"INSERT INTO {table} (run_id, {quoted(names)}) VALUES (?{', ?' * len(names)})"
             # In slices, so that a million lines never exist as Python objects all at once.
@@ -81,7 +83,6 @@ def _save_customers(conn: sqlite3.Connection, run_id: str, states: pd.DataFrame)
     import numpy as np
     import pandas as pd
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     from recon_cli.frames import byte_table, distinct_rows, has_bytes
 
@@ -95,13 +96,10 @@ def _save_customers(conn: sqlite3.Connection, run_id: str, states: pd.DataFrame)
     firsts, numbers = distinct_rows(pair)
     stored = [_sql_values(column.iloc[firsts], fields[name]) for column, name in zip(pair, names, strict=True)]
     order = np.argsort(numbers, kind="stable")
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(numbers, minlength=len(firsts)))]).astype(np.int64)
-    keys = pa.array(states["subscription_key"].iloc[order], type=pa.large_string(), from_pandas=True)
-    keys = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    keys = whole(pa.array(states["subscription_key"].iloc[order], type=pa.large_string(), from_pandas=True))
     if has_bytes(keys, byte_table("\\" + SEPARATOR + NULL)) or keys.null_count:
         keys = pa.array([pack([key]) for key in keys.to_pylist()], type=pa.large_string())  # escaped as `pack` does
-    listed = pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), keys),
-                            pa.scalar(SEPARATOR, pa.large_string())).to_pylist()
+    listed = _joined_groups(numbers[order], len(firsts), keys, SEPARATOR).to_pylist()
     conn.executemany("INSERT INTO customers (run_id, customer_id, customer_name, subscription_keys) "
                      "VALUES (?, ?, ?, ?)", zip([run_id] * len(firsts), *stored, listed, strict=True))
 
@@ -120,11 +118,20 @@ def _line_lists(lines: pd.DataFrame, seq: int, states: pd.DataFrame) -> list[str
     ids = lines["id"].to_numpy(dtype=np.int64) - seq * LINE_KEY_SPAN
     order = np.lexsort((ids, codes))
     order = order[codes[order] >= 0]
-    offsets = np.concatenate([[0], np.cumsum(np.bincount(codes[order], minlength=len(found)))]).astype(np.int64)
-    text = pc.cast(pa.array(ids[order]), pa.large_string())
-    joined = pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), text), pa.scalar(",", pa.large_string()))
+    joined = _joined_groups(codes[order], len(found), pc.cast(pa.array(ids[order]), pa.large_string()), ",")
     at = positions(pd.Series(found, dtype="str"), states["subscription_key"].astype("str"))
     return joined.take(pa.array(at, mask=at < 0)).to_pylist()  # type: ignore[no-any-return]
+
+
+def _joined_groups(codes: np.ndarray, count: int, texts: pa.Array, separator: str) -> pa.Array:
+    """Per group 0..count-1, its texts joined by `separator`; `codes` ascending, one per text."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=count))]).astype(np.int64)
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), texts)
+    return pc.binary_join(lists, pa.scalar(separator, pa.large_string()))
 
 
 def _column_texts(lines: pd.DataFrame) -> ColumnTexts:
