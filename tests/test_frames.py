@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -86,3 +87,17 @@ def test_sum_by_is_the_sum_per_joined_key(rows: list[tuple[str | None, str | Non
     # Digit for digit as the '|'-joined text grouped it before (each total in the column's finest exponent).
     joined = decimal_sums(frame["amount"], frame["currency"].astype("str") + "|" + frame["status"].astype("str"))
     assert {k: str(v) for k, v in got.items()} == {k: str(v) for k, v in joined.items()}
+
+
+def test_picked_reads_the_rows_asked_for_column_by_column() -> None:
+    """The values of a few rows, by position (frame) and by label (an aligned Series); a Series whose
+    index repeats a label refuses rather than hand back misaligned values."""
+    from recon_cli.frames import picked, picked_values
+
+    frame = pd.DataFrame({"a": pd.Series(["x", None, "z"], dtype="str"), "b": [Decimal("1.0"), None, Decimal(3)]})
+    frame.index = pd.Index([10, 11, 12])
+    assert picked(frame, np.array([2, 0]), ["a", "b"]) == {"a": ["z", "x"], "b": [Decimal(3), Decimal("1.0")]}
+    aligned = pd.Series([Decimal("0.00"), Decimal(5), None], index=frame.index, dtype=object)
+    assert picked_values(aligned, frame.index[[2, 0]]) == [None, Decimal("0.00")]
+    with pytest.raises(ValueError):
+        picked_values(pd.Series([1, 2], index=[10, 10]), frame.index[[0]])

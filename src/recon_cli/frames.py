@@ -162,8 +162,8 @@ def picked(frame: pd.DataFrame, positions: np.ndarray, names: Sequence[str]) -> 
 
 
 def picked_values(series: pd.Series, labels: pd.Index) -> list[Any]:
-    """A Series' values at index `labels` (an aligned, unique index), as a list."""
-    return series.loc[labels].tolist()
+    """A Series' values at index `labels`, as a list (a repeated label raises rather than misaligns)."""
+    return series.reindex(labels).tolist()
 
 
 def distinct_objects(values: list[Any]) -> tuple[np.ndarray | None, list[Any]]:
