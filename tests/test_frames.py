@@ -101,3 +101,26 @@ def test_picked_reads_the_rows_asked_for_column_by_column() -> None:
     assert picked_values(aligned, frame.index[[2, 0]]) == [None, Decimal("0.00")]
     with pytest.raises(ValueError):
         picked_values(pd.Series([1, 2], index=[10, 10]), frame.index[[0]])
+
+
+def test_the_collector_resumes_after_a_paused_run_even_on_an_error() -> None:
+    """paused_collection turns the cycle collector off inside, nested or not, and back on afterwards
+    (also when the run fails); a collector the caller had turned off stays off."""
+    import gc
+
+    from recon_cli.collection import paused_collection
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), paused_collection():
+        with paused_collection():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+        raise RuntimeError("a failed run")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_collection():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
