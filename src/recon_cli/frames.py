@@ -85,6 +85,15 @@ def group_positions(table_groups: pd.Series, line_groups: pd.Series) -> np.ndarr
     return found
 
 
+def distinct_texts(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(each row's code, the distinct values as text): a vectorised test of the distinct values,
+    indexed by the codes, is that test of every row, done once per distinct value."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return codes, pd.Series(uniques, dtype="str")
+
+
 def decimal_test(values: pd.Series, predicate: Callable[[Decimal], bool]) -> pd.Series:
     """A bool mask of predicate(value) over a Decimal column (False for None), evaluated once per distinct value."""
     import numpy as np

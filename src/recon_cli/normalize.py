@@ -19,7 +19,7 @@ from recon_cli.formats.dates import DateEvidence, factorize_dates, parse_date, p
 from recon_cli.formats.nce import KNOWN_CHARGE_TYPES
 from recon_cli.formats.numbers import EXPECTED_RANGE, factorize_numbers, parse_decimal, parse_numbers
 from recon_cli.formats.vocabularies import FREQUENCY, NO_PLAN, USAGE
-from recon_cli.frames import concat_rejects, decimal_test, empty_rejects, reject_rows, strip_text
+from recon_cli.frames import concat_rejects, decimal_test, distinct_texts, empty_rejects, reject_rows, strip_text
 from recon_cli.outputs.inert import ID_NOISE
 from recon_cli.records import Kind, RejectCode
 from recon_cli.vocabulary import read_currencies, read_words
@@ -263,12 +263,10 @@ def _kinds(frame: pd.DataFrame, frequency: pd.Series) -> tuple[Any, pd.Series]:
     a month): it never makes a seat line one-time.
     """
     import numpy as np
-    import pandas as pd
 
     # A month has a few dozen distinct terms, products and qualifiers: each text test runs once per
     # distinct value, not once per line.
-    term_codes, distinct_terms = pd.factorize(frame["term"].str.lower(), use_na_sentinel=False)
-    terms = pd.Series(distinct_terms, dtype="str")
+    term_codes, terms = distinct_texts(frame["term"].str.lower())
 
     def per_line(flags: Any) -> Any:
         return np.asarray(flags, dtype=bool)[term_codes]
@@ -279,15 +277,15 @@ def _kinds(frame: pd.DataFrame, frequency: pd.Series) -> tuple[Any, pd.Series]:
     meter = (frame["meter_description"] != "").to_numpy()
     # Partner Center API samples fill ReservationOrderId on licence and meter rows too: a reservation is a
     # row with that id that is neither a licence product (CFQ7TTC...) nor a meter.
-    product_codes, products = pd.factorize(frame["product_id"], use_na_sentinel=False)
-    licence = pd.Series(products, dtype="str").str.upper().str.startswith("CFQ7TTC", na=False).to_numpy(dtype=bool)
+    product_codes, products = distinct_texts(frame["product_id"])
+    licence = products.str.upper().str.startswith("CFQ7TTC", na=False).to_numpy(dtype=bool)
     reservation = (frame["reservation_order_id"] != "").to_numpy() & ~meter & ~licence[product_codes]
     one_time = per_line(terms.str.contains("one-time|onetime|one time|perpetual", regex=True, na=False))
     metered = meter | (~reservation & (((frame["unit_type"] != "").to_numpy() & ~commitment) | (
         ~term_blank & ~commitment & ~one_time)))
-    qualifier_codes, qualifiers = pd.factorize(frame["product_qualifiers"], use_na_sentinel=False)
-    trial = pd.Series(qualifiers, dtype="str").str.lower().str.contains("trial", regex=False, na=False).to_numpy(
-        dtype=bool)[qualifier_codes] | per_line(terms.str.contains("trial", regex=False, na=False))
+    qualifier_codes, qualifiers = distinct_texts(frame["product_qualifiers"])
+    trial = qualifiers.str.lower().str.contains("trial", regex=False, na=False).to_numpy(dtype=bool)[
+        qualifier_codes] | per_line(terms.str.contains("trial", regex=False, na=False))
     named = np.where(per_line(terms.str.contains("for monthly billing", regex=False, na=False)), "monthly",
                      np.where(per_line(terms.str.contains("for yearly billing|for annual billing|for 3 years billing",
                                                           regex=True, na=False)), "annual", ""))

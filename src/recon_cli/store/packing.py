@@ -40,8 +40,7 @@ def sql_escaped(column: str) -> str:
 
 def unpack_list(record: str) -> list[str | None]:
     """The values of a packed list (`pack`, `pack_columns` of one list per row), in order."""
-    return [None if text == NULL else _ESCAPED.sub(lambda m: _UNESCAPE[m.group(1)], text) if "\\" in text else text
-            for text in record.split(SEPARATOR)]
+    return [_unescaped(text) for text in record.split(SEPARATOR)]
 
 
 def pack(values: list[Any]) -> str:
@@ -57,17 +56,19 @@ def unpack(record: str, layout: tuple[str, ...], fields: dict[str, Field]) -> di
     out: dict[str, Any] = dict.fromkeys(fields)
     # A layout only grows at its end (`extend_layout`): a record packed before has no trailing fields.
     for name, text in zip(layout, record.split(SEPARATOR), strict=False):
-        if text == NULL:
-            value: Any = None
-        elif "\\" in text:
-            value = _ESCAPED.sub(lambda m: _UNESCAPE[m.group(1)], text)
-        else:
-            value = text
+        value: Any = _unescaped(text)
         field = fields.get(name)
         if field is not None and field.kind in _NUMBERS and value is not None:
             value = int(value)
         out[name] = value
     return out
+
+
+def _unescaped(text: str) -> str | None:
+    """One packed value as it was: None for NULL, escapes undone."""
+    if text == NULL:
+        return None
+    return _ESCAPED.sub(lambda m: _UNESCAPE[m.group(1)], text) if "\\" in text else text
 
 
 def _escape(text: str) -> str:

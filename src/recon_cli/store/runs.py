@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recon_cli.collection import paused_collection
-from recon_cli.frames import distinct_objects, positions, whole
+from recon_cli.frames import byte_table, distinct_objects, distinct_rows, has_bytes, positions, whole
 from recon_cli.records import Field, FieldKind
 from recon_cli.store.packing import NULL, SEPARATOR, layout_of, pack, pack_columns, unpack
 from recon_cli.store.schema import (
@@ -83,8 +83,6 @@ def _save_customers(conn: sqlite3.Connection, run_id: str, states: pd.DataFrame)
     import numpy as np
     import pandas as pd
     import pyarrow as pa
-
-    from recon_cli.frames import byte_table, distinct_rows, has_bytes
 
     if not len(states):
         return
