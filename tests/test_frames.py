@@ -124,3 +124,37 @@ def test_the_collector_resumes_after_a_paused_run_even_on_an_error() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["0", "0.00", "1", "1.0", "-2", "3E+1"]),
+                          st.sampled_from(["0", "1", "1.00", "7"])), max_size=30))
+def test_pairwise_is_the_operation_cell_by_cell_shared_per_pair_of_objects(pairs: list[tuple[str, str]]) -> None:
+    """pairwise(left, right, op) holds op(left[i], right[i]) in every cell, digits included (0 and 0.00
+    differ), and shares one result object per distinct pair of objects rather than one per cell."""
+    import operator
+
+    from recon_cli.frames import pairwise
+
+    objects = {text: Decimal(text) for text in ["0", "0.00", "1", "1.0", "-2", "3E+1", "1.00", "7"]}
+    left = np.array([objects[a] for a, _ in pairs] + [None], dtype=object)[:-1]
+    right = np.array([objects[b] for _, b in pairs] + [None], dtype=object)[:-1]
+    got = pairwise(left, right, operator.sub)
+    assert got.dtype == object and len(got) == len(pairs)
+    assert [str(g) for g in got] == [str(a - b) for a, b in zip(left, right, strict=True)]
+    assert len({id(g) for g in got}) == len(set(pairs))
+
+
+def test_carrying_text_with_a_blank_fill_shares_one_object_per_distinct_text() -> None:
+    """A str column carried with None where a line has no row is the column's values as objects, one
+    per distinct text (the per-cell strings were 60 MB a column at a million lines)."""
+    from recon_cli.frames import carry
+
+    column = pd.Series(["monthly", "annual", "", np.nan, "monthly"], dtype="str")
+    at = np.array([0, 1, -1, 4, 2, 3, 0, -1, 1])
+    got = carry(column, at, pd.RangeIndex(len(at)))
+    expected = column.take(np.where(at >= 0, at, 0)).reset_index(drop=True).astype(object).where(at >= 0, None)
+    assert got.dtype == object and got.equals(expected)
+    assert got.map(type).tolist() == expected.map(type).tolist()
+    texts = [value for value in got if isinstance(value, str)]
+    assert len({id(value) for value in texts}) == len(set(texts))

@@ -267,3 +267,31 @@ def test_split_subscriptions_merge_in_file_order_as_the_sort_did(rows: list[tupl
         assert line["quantity"] == sum(mine["quantity"], Decimal(0))
         assert line["quantity_in_force"] == sum(mine["quantity_in_force"], Decimal(0))
         assert line["status_key"] == ("active" if (mine["status_key"] == "active").any() else "cancelled")
+
+
+def test_a_read_invoice_keeps_only_the_columns_the_rules_use_and_matched_lets_the_rows_go(tmp_path: Path) -> None:
+    """Columns read only to be checked (partner, publisher, promotion...) are let go once typed, and
+    `matched()` leaves the invoices with no rows but every column and type, holding no buffer of the
+    typed lines (a zero-row slice would keep all of them)."""
+    from recon_cli.invoices import CHECKED_ONLY, read_invoices
+
+    invoice = write_csv(tmp_path / "invoice.csv", NCE_COLUMNS, [seat(f"s{n}", 5) for n in range(40)])
+    invoices = read_invoices((invoice,))
+    frame = invoices.typed.frame
+    assert len(frame) == 40 and not set(CHECKED_ONLY) & set(frame.columns)
+    assert {"line_id", "subscription_id_key", "quantity", "subtotal", "currency", "kind"} <= set(frame.columns)
+    matched = invoices.matched()
+    assert matched.typed.frame.empty and matched.typed.frame.dtypes.to_dict() == frame.dtypes.to_dict()
+    assert matched.typed.rejects is invoices.typed.rejects and matched.default_currency == invoices.default_currency
+    texts = [name for name in frame.columns if isinstance(frame[name].dtype, pd.StringDtype)]
+    assert texts and all(_buffer_bytes(matched.typed.frame[name]) <= 64 for name in texts)
+    assert _buffer_bytes(frame.iloc[:0]["line_id"]) > 64  # what a slice would have kept
+
+
+def _buffer_bytes(text: pd.Series) -> int:
+    """Bytes of the Arrow buffers a text column holds on to, whatever its length."""
+    import pyarrow as pa
+
+    array = pa.array(text.array)
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    return sum(buffer.size for chunk in chunks for buffer in chunk.buffers() if buffer is not None)

@@ -50,6 +50,11 @@ class Exports:
     mismatch: pd.DataFrame | None
     notes: tuple[str, ...]
 
+    def matched(self) -> Exports:
+        """The same without the subscription rows, once the lines are matched and the missing found:
+        their rejects, warnings and notes stay (the rows are ~300 MB at a million lines)."""
+        return replace(self, subscriptions=self.subscriptions.without_rows())
+
 
 def read_exports(subscriptions: Path, changes: Path | None, as_of: datetime, date_format: str | None = None
                  ) -> Exports:

@@ -65,7 +65,12 @@ def carry(column: pd.Series, at: np.ndarray, index: pd.Index, fill: object = Non
         return taken
     if pd.api.types.is_datetime64_any_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
         return taken.where(found, fill)
-    return taken.astype(object).where(found, fill) if not isinstance(fill, str) else taken.where(found, fill)
+    if isinstance(fill, str):
+        return taken.where(found, fill)
+    if isinstance(column.dtype, pd.StringDtype):  # one object per distinct text, not one per cell
+        codes, uniques = pd.factorize(taken, use_na_sentinel=False)
+        taken = pd.Series(np.asarray(uniques, dtype=object)[codes], index=index, dtype=object)
+    return taken.astype(object).where(found, fill)
 
 
 def group_positions(table_groups: pd.Series, line_groups: pd.Series) -> np.ndarray:
@@ -192,6 +197,24 @@ def distinct_objects(values: list[Any]) -> tuple[np.ndarray | None, list[Any]]:
         return None, values
     seen = np.maximum.accumulate(codes)  # codes count up from 0 in order of first appearance
     return codes, [values[i] for i in np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]]).tolist()]
+
+
+def pairwise(left: np.ndarray, right: np.ndarray, operation: Callable[[Any, Any], Any]) -> np.ndarray:
+    """operation(left[i], right[i]) for every cell, computed once per distinct pair of objects and
+    shared: cells drawn from a few hundred Decimals make a few hundred results, not a new object per
+    cell (80 MB at a million). Objects, not values, so that the digits are those of the cell's own."""
+    import numpy as np
+    import pandas as pd
+
+    if not len(left):
+        return np.empty(0, dtype=object)
+    left_codes, left_ids = pd.factorize(np.fromiter(map(id, left), dtype=np.int64, count=len(left)))
+    right_codes = pd.factorize(np.fromiter(map(id, right), dtype=np.int64, count=len(right)))[0]
+    codes, pairs = pd.factorize(right_codes.astype(np.int64) * len(left_ids) + left_codes)
+    seen = np.maximum.accumulate(codes)  # codes count up from 0 in order of first appearance
+    results = np.empty(len(pairs), dtype=object)
+    results[:] = [operation(left[i], right[i]) for i in np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]]).tolist()]
+    return results[codes]
 
 
 def text_bytes(text: pa.Array) -> Any:

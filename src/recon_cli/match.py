@@ -7,12 +7,13 @@ subscription with one unmatched export row, and only when neither side is ambigu
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING
 
 from recon_cli.events import provider_quantities
 from recon_cli.formats.subscriptions import BILLING_FREQUENCIES
 from recon_cli.formats.vocabularies import CANCELLED
-from recon_cli.frames import carry, decimal_test, group_positions, positions
+from recon_cli.frames import carry, decimal_test, group_positions, pairwise, positions
 from recon_cli.records import Kind, MatchMethod
 
 if TYPE_CHECKING:
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
 # Subscription columns carried onto each matched line, renamed.
 SUBSCRIPTION_FIELDS = {
     "subscription_id": "matched_subscription_id",
-    "row": "subscription_row",
     "quantity_in_force": "subscription_quantity",
     "status_key": "subscription_status",
     "unit_price": "unit_price",
@@ -30,6 +30,8 @@ SUBSCRIPTION_FIELDS = {
     "frequency": "subscription_frequency",
     "markup_percent": "markup_percent",
 }
+# The invoice's columns used only to match: the matched lines leave them out (memory).
+MATCH_ONLY = ("customer_id_key", "sku_name", "product_name", "subscription_description")
 
 
 def match_lines(invoice: pd.DataFrame, subscriptions: pd.DataFrame, rejected: pd.DataFrame | None = None
@@ -74,8 +76,9 @@ def match_lines(invoice: pd.DataFrame, subscriptions: pd.DataFrame, rejected: pd
                for old, new in SUBSCRIPTION_FIELDS.items()}
     sub_key = carry(sub_keys, at, invoice.index, "").astype("str")
     group_key = sub_key.where(sub_key != "", "inv:" + invoice["subscription_id_key"])
-    matched = invoice.assign(sub_key=sub_key, match_method=method, group_key=group_key,
-                             group=pd.factorize(group_key, sort=False)[0], **carried)
+    kept = invoice.drop(columns=list(MATCH_ONLY), errors="ignore")
+    matched = kept.assign(sub_key=sub_key, match_method=method, group_key=group_key,
+                          group=pd.factorize(group_key, sort=False)[0], **carried)
     return _with_rejected_rows(matched, rejected)
 
 
@@ -147,7 +150,7 @@ def seat_counts(lines: pd.DataFrame) -> pd.DataFrame:
     provider, subscription = groups["provider_quantity"].to_numpy(), groups["subscription_quantity"].to_numpy()
     comparable = groups["provider_quantity"].notna().to_numpy() & groups["subscription_quantity"].notna().to_numpy()
     delta = np.full(len(groups), None, dtype=object)
-    delta[comparable] = provider[comparable] - subscription[comparable]
+    delta[comparable] = pairwise(provider[comparable], subscription[comparable], operator.sub)
     groups["quantity_delta"] = delta
     return groups
 

@@ -101,11 +101,16 @@ def line_money(lines: pd.DataFrame, decisions: Decisions, verdicts: Verdicts, pr
             expected = _number(row["expected_unit_cost"][n])
             if expected is not None:
                 effect[position] = _cents((cost / provider_months - expected / sold_months) * quantity)
-    at_risk = pd.Series([u + d + b for u, d, b in zip(unbilled, under, below, strict=True)], index=index,
-                        dtype=object)
+    # A line with no share of any figure keeps the one ZERO (0 + 0 + 0 is 0, digits too): a million
+    # fresh zeros would be 100 MB.
+    at_risk = np.full(len(lines), ZERO, dtype=object)
+    touched = status == Status.UNMATCHED.value
+    touched[looked_at] = True
+    nets = unbilled.to_numpy()
+    at_risk[touched] = [nets[i] + under[i] + below[i] for i in np.flatnonzero(touched).tolist()]
     return LineMoney(unbilled_cost=unbilled, unclaimed_credit=unclaimed, under_billed=pd.Series(under, index=index),
                      over_billed=pd.Series(over, index=index), below_cost_loss=pd.Series(below, index=index),
-                     money_at_risk=at_risk, price_effect=pd.Series(effect, index=index))
+                     money_at_risk=pd.Series(at_risk, index=index), price_effect=pd.Series(effect, index=index))
 
 
 def _unmatched_nets(lines: pd.DataFrame, status: Any, zeros: pd.Series) -> tuple[pd.Series, pd.Series]:

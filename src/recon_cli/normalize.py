@@ -8,7 +8,7 @@ data: every input row ends in exactly one of the two.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,14 @@ class Typed:
     rejects: pd.DataFrame
     notes: tuple[str, ...] = ()
     warnings: pd.DataFrame = field(default_factory=lambda: empty_rejects())
+
+    def without_rows(self) -> Typed:
+        """The same with no rows (their columns and types kept): what a run keeps of a file once its
+        rows are matched. A zero-row slice would keep every buffer alive, so the frame is new."""
+        import pandas as pd
+
+        empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in self.frame.dtypes.items()})
+        return replace(self, frame=empty)
 
 
 def id_key(text: pd.Series) -> pd.Series:

@@ -6,7 +6,7 @@ This module only orchestrates: each stage owns its rules and returns a value.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal, localcontext
 from pathlib import Path
@@ -61,7 +61,9 @@ def reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation] = (), run
             month's run, with their `open_since` (the store's `open_exceptions`).
     """
     with localcontext(prec=60):
-        return _reconcile(inputs, confirmations, run_id, progress, earlier)
+        result = _reconcile(inputs, confirmations, run_id, progress, earlier)
+        # Made once the run's working frames are gone: this last frame used to set the memory peak.
+        return replace(result, subscriptions=history.subscription_states(result.lines, result.missing))
 
 
 def _reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation], run_id: str, progress: Progress | None,
@@ -70,7 +72,6 @@ def _reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation], run_id:
     step("loading invoices")
     invoices = read_invoices(inputs.invoices, inputs.invoice_format, inputs.invoice_profile, inputs.date_format,
                              inputs.keep_raw)
-    default_currency = invoices.default_currency
     as_of = inputs.as_of or datetime.combine(date.today(), time.max)
 
     step("loading subscriptions")
@@ -79,26 +80,27 @@ def _reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation], run_id:
 
     step("matching")
     lines = match.match_lines(invoices.typed.frame, subscriptions.frame, subscriptions.rejects)
-    decisions = explain.decide_differences(match.seat_counts(lines), changes.frame if changes else None, as_of)
-    result_lines = confirm.apply_confirmations(assess(lines, decisions, inputs.min_margin),
-                                               lines[["sub_key", "subscription_id_key"]], confirmations)
-
     period = inputs.period or match.invoice_period(lines)
     notes: list[str] = []
     if inputs.period is not None and not match.has_seat_charges(lines, inputs.period):
         notes.append(explain.period_warning(inputs.period, match.invoice_period(lines)))
     matched_keys = lines.loc[lines["sub_key"] != "", "sub_key"].drop_duplicates()
-    currencies = set(invoices.typed.frame["currency"]) - {""}
+    currencies = set(lines["currency"]) - {""}
     due, not_checked = match.missing_subscriptions(subscriptions.frame, matched_keys, period, currencies,
-                                                   default_currency)
-    missing = assemble.missing_frame(due, explain.missing_texts(due, period or ""), default_currency)
+                                                   invoices.default_currency)
+    # Matched and the missing found: the input rows are let go before the run's largest frames are made.
+    subscription_count, billing_side, invoices = len(subscriptions.frame), billing_side.matched(), invoices.matched()
+    subscriptions = billing_side.subscriptions
+    decisions = explain.decide_differences(match.seat_counts(lines), changes.frame if changes else None, as_of)
+    result_lines = confirm.apply_confirmations(assess(lines, decisions, inputs.min_margin),
+                                               lines[["sub_key", "subscription_id_key"]], confirmations)
+    missing = assemble.missing_frame(due, explain.missing_texts(due, period or ""), invoices.default_currency)
     missing = confirm.confirm_missing(missing, confirmations)
     result_lines, missing = history.attach_open_since(
         result_lines, missing, period, earlier(previous_period(period)) if earlier and period else {})
     if not_checked:
         notes.append(explain.not_checked_note(not_checked))
-    rejects = concat_rejects([invoices.typed.rejects, subscriptions.rejects,
-                              *([changes.rejects] if changes else [])])
+    rejects = concat_rejects([invoices.typed.rejects, subscriptions.rejects, *([changes.rejects] if changes else [])])
     usage_summary, usage_notes = None, []
     if inputs.usage is not None:
         from recon_cli.usage import check_usage
@@ -112,13 +114,12 @@ def _reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation], run_id:
     step("summarising")
     facts = RunFacts(
         run_id=run_id, period=period, invoice_files=[str(p) for p in inputs.invoices],
-        subscriptions_file=str(inputs.subscriptions),
-        changes_file=billing_side.changes_file,
+        subscriptions_file=str(inputs.subscriptions), changes_file=billing_side.changes_file,
         invoice_format=invoices.format_name, as_of=as_of.isoformat(timespec="seconds"),
         min_margin=str(inputs.min_margin) if inputs.min_margin is not None else None,
-        subscription_count=len(subscriptions.frame), change_count=len(changes.frame) if changes else 0,
+        subscription_count=subscription_count, change_count=len(changes.frame) if changes else 0,
         has_change_log=changes is not None,
-        unknown_charge_types=normalize.unknown_charge_types(invoices.typed.frame),
+        unknown_charge_types=normalize.unknown_charge_types(lines),
         notes=[*invoices.typed.notes, *billing_side.notes, *notes, *usage_notes],
         not_checked_other_currency=not_checked, usage_check=usage_summary,
         warning_count=len(warnings))
@@ -129,8 +130,7 @@ def _reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation], run_id:
     mismatch = {} if billing_side.mismatch is None else {"change_log_mismatch": billing_side.mismatch}
     return ReconResult(lines=result_lines, missing=missing, evidence=explain.evidence_records(decisions),
                        rejects=rejects, summary=summary, warnings=warnings, invoice_raw=invoices.raw, to_bill=billing,
-                       margin=margin, usage_billing=usage_billing,
-                       subscriptions=history.subscription_states(result_lines, missing), **mismatch)
+                       margin=margin, usage_billing=usage_billing, **mismatch)
 
 
 def assess(lines: pd.DataFrame, decisions: explain.Decisions, min_margin: Decimal | None) -> pd.DataFrame:
