@@ -17,6 +17,7 @@ import click
 from recon_cli import __version__
 from recon_cli.cli_store import confirm, diff, explain, open_existing, runs, unconfirm
 from recon_cli.cli_support import FILE, Parsed, ReconGroup, console, output_options, read_config, store_option
+from recon_cli.collection import return_freed_pages
 from recon_cli.limits import parse_size
 from recon_cli.options import parse_as_of, parse_percent, parse_period
 from recon_cli.records import FailOn
@@ -34,6 +35,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     2 bad input or usage; 70 internal error; 130 interrupted; 143 terminated.
     """
     ctx.obj = {"debug": debug}
+    return_freed_pages()  # before any command loads pyarrow
 
 
 @cli.command()
