@@ -50,7 +50,7 @@ def result_lines(lines: pd.DataFrame, verdicts: Verdicts, prices: LinePrices, mo
         "explanation": explanation, "evidence": verdicts.evidence, "scheduled": verdicts.scheduled,
         "open_since": "",  # history.attach_open_since, once the period is known
     }
-    return pd.DataFrame({name: columns[name] for name in LINE_FIELDS}).reset_index(drop=True)
+    return pd.DataFrame({name: columns[name] for name in LINE_FIELDS}, copy=False).reset_index(drop=True)
 
 
 def missing_frame(missing: pd.DataFrame, explanations: pd.Series, default_currency: str) -> pd.DataFrame:
