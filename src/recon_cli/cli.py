@@ -127,7 +127,7 @@ def export(run_id: str | None, xlsx_path: Path | None, csv_path: Path | None, js
 
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--lines", default=60, show_default=True, type=click.IntRange(20, 5_000_000),
+@click.option("--lines", default=60, show_default=True, type=click.IntRange(20, 10_000_000),
               help="About how many invoice lines in the first month.")
 @click.option("--seed", default=7, show_default=True, type=click.IntRange(min=0),
               help="Random seed: the same seed, the same months.")
