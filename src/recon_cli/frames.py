@@ -206,15 +206,12 @@ def pairwise(left: np.ndarray, right: np.ndarray, operation: Callable[[Any, Any]
     import numpy as np
     import pandas as pd
 
-    if not len(left):
-        return np.empty(0, dtype=object)
-    left_codes, left_ids = pd.factorize(np.fromiter(map(id, left), dtype=np.int64, count=len(left)))
-    right_codes = pd.factorize(np.fromiter(map(id, right), dtype=np.int64, count=len(right)))[0]
-    codes, pairs = pd.factorize(right_codes.astype(np.int64) * len(left_ids) + left_codes)
-    seen = np.maximum.accumulate(codes)  # codes count up from 0 in order of first appearance
-    results = np.empty(len(pairs), dtype=object)
-    results[:] = [operation(left[i], right[i]) for i in np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]]).tolist()]
-    return results[codes]
+    identities = [pd.Series(np.fromiter(map(id, side), dtype=np.int64, count=len(side))) for side in (left, right)]
+    first, pair = distinct_rows(identities)
+    results = np.empty(len(first), dtype=object)
+    results[:] = [operation(left[i], right[i]) for i in first.tolist()]
+    shared: np.ndarray = results[pair]
+    return shared
 
 
 def text_bytes(text: pa.Array) -> Any:
