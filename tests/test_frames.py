@@ -158,3 +158,24 @@ def test_carrying_text_with_a_blank_fill_shares_one_object_per_distinct_text() -
     assert got.map(type).tolist() == expected.map(type).tolist()
     texts = [value for value in got if isinstance(value, str)]
     assert len({id(value) for value in texts}) == len(set(texts))
+
+
+SCANNED = "a,\"\r\n\x00\x1f\x1e\\é=<&"
+
+
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(SCANNED), max_size=5)), max_size=20),
+       st.sets(st.sampled_from(",\"\r\n\x00\x1f\x1e\\=<&"), min_size=1), st.integers(0, 3))
+def test_has_bytes_is_whether_any_value_holds_a_marked_character(values: list[str | None], marked: set[str],
+                                                                  skip: int) -> None:
+    """The buffer scan (memchr for printable bytes, the smallest byte for control ones) answers as a
+    per-cell test would, on a slice too (its buffer holds other values' bytes before and after)."""
+    import pyarrow as pa
+
+    from recon_cli.textscan import byte_table, has_bytes
+
+    text = pa.array(["x\r,\x00", *values, "\n\"=\x1f"], pa.large_string()).slice(1 + min(skip, len(values)),
+                                                                               max(len(values) - skip, 0))
+    kept = [v for v in text.to_pylist() if v]
+    table = byte_table("".join(sorted(marked)))
+    assert has_bytes(text, table) == any(c in v for v in kept for c in marked)
+    assert has_bytes(text, table, first_only=True) == any(v[0] in marked for v in kept)

@@ -6,12 +6,12 @@ Decimals: these helpers join by positions, and work once per distinct value.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from recon_cli.records import REJECT_FIELDS, RejectCode
+from recon_cli.textscan import text_bytes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -212,40 +212,6 @@ def pairwise(left: np.ndarray, right: np.ndarray, operation: Callable[[Any, Any]
     results[:] = [operation(left[i], right[i]) for i in first.tolist()]
     shared: np.ndarray = results[pair]
     return shared
-
-
-def text_bytes(text: pa.Array) -> Any:
-    """The UTF-8 bytes of an Arrow text array's values, end to end, as a numpy view (no copy)."""
-    import numpy as np
-    import pyarrow as pa
-
-    text = text.cast(pa.large_string())
-    if not len(text) or text.buffers()[2] is None:
-        return np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64)
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset:text.offset + len(text) + 1]
-    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
-    return data, offsets
-
-
-def has_bytes(text: pa.Array, table: Any, first_only: bool = False) -> bool:
-    """Whether any value (or any value's first byte) is one of the bytes marked in `table` (256
-    booleans): one numpy pass over the column's buffer, so a clean column skips the per-cell regex."""
-
-    data, offsets = text_bytes(text)
-    if first_only:
-        starts = offsets[:-1][offsets[1:] > offsets[:-1]]
-        return bool(table[data[starts]].any())
-    return bool(table[data[int(offsets[0]):int(offsets[-1])]].any())
-
-
-@functools.cache
-def byte_table(characters: str) -> Any:
-    """256 booleans, true at each of `characters`' bytes (ASCII), for `has_bytes`."""
-    import numpy as np
-
-    table = np.zeros(256, dtype=bool)
-    table[[ord(c) for c in characters]] = True
-    return table
 
 
 def strip_text(text: pd.Series) -> pd.Series:

@@ -16,9 +16,10 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
-from recon_cli.frames import byte_table, distinct_objects, has_bytes, text_bytes, whole
+from recon_cli.frames import distinct_objects, whole
 from recon_cli.outputs.files import ERROR_LITERALS, FORMULA_PATTERN, FORMULA_START, write_alongside
 from recon_cli.outputs.values import evidence_lists, plain_column
+from recon_cli.textscan import byte_table, has_bytes, text_bytes
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -14,11 +14,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from recon_cli.frames import byte_table, has_bytes
 from recon_cli.outputs.columns import ColumnTexts, id_lists, large, text_pieces
 from recon_cli.outputs.files import atomic_write, write_alongside
 from recon_cli.outputs.values import evidence_lists, plain_column, scalar
 from recon_cli.records import LINES, MISSING, REJECTS, Field, FieldKind, Output, carried
+from recon_cli.textscan import byte_table, has_bytes
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -83,7 +83,7 @@ def pack_columns(columns: list[Any]) -> list[str]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from recon_cli.frames import byte_table, has_bytes
+    from recon_cli.textscan import byte_table, has_bytes
 
     parts = []
     for column in columns:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recon_cli.collection import paused_collection
-from recon_cli.frames import byte_table, distinct_objects, distinct_rows, has_bytes, positions, whole
+from recon_cli.frames import distinct_objects, distinct_rows, positions, whole
 from recon_cli.records import Field, FieldKind
 from recon_cli.store.packing import NULL, SEPARATOR, layout_of, pack, pack_columns, unpack
 from recon_cli.store.schema import (
@@ -22,6 +22,7 @@ from recon_cli.store.schema import (
     quoted,
     transaction,
 )
+from recon_cli.textscan import byte_table, has_bytes
 
 if TYPE_CHECKING:
     import numpy as np

@@ -18,7 +18,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from openpyxl.utils import get_column_letter
 
-from recon_cli.frames import byte_table, has_bytes
 from recon_cli.outputs.columns import ColumnTexts, arrow_text, formula_cells, ids_text, large, text_pieces
 from recon_cli.outputs.xlsx.cells import (
     MAX_CELL_TEXT,
@@ -31,6 +30,7 @@ from recon_cli.outputs.xlsx.cells import (
     column_values,
     is_risky,
 )
+from recon_cli.textscan import byte_table, has_bytes
 
 if TYPE_CHECKING:
     import pandas as pd
