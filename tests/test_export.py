@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from builders import with_lines
+from recon_cli import cells
 from recon_cli.outputs import csv as csv_out
 from recon_cli.outputs import files
 from recon_cli.outputs import json as json_out
@@ -195,6 +196,26 @@ def test_csv_of_a_stored_run_has_the_line_fields(tiny_result: ReconResult, tmp_p
     assert dict(zip(header, rows[3], strict=True))["unit_cost"] == "-5.00"
 
 
+def test_csv_of_cells_held_per_file_is_the_csv_of_the_frame_of_all(tiny_result: ReconResult, tmp_path: Path) -> None:
+    """A run holds each invoice file's cells compressed (cells.py): the CSV is the one the frame of all the
+    files gives. A column of one file only is blank in the other's rows, and a provider column named
+    like one of ours (recon_status) gives way to ours, in its place."""
+    raw = invoice_raw().rename(columns={"SkuId": "recon_status"})
+    first, second = raw.iloc[:3], raw.iloc[3:].drop(columns=["CustomerName"]).assign(Extra=["x", "y"])
+    frame = pd.concat([first.assign(__file__="invoice.csv"), second.assign(__file__="b.csv")], ignore_index=True)
+    held = cells.joined([cells.hold(first, "invoice.csv"), cells.hold(second, "b.csv")])
+    write_csv(dataclasses.replace(tiny_result, invoice_raw=frame), tmp_path / "frame.csv")
+    write_csv(dataclasses.replace(tiny_result, invoice_raw=held), tmp_path / "held.csv")
+    assert (tmp_path / "held.csv").read_bytes() == (tmp_path / "frame.csv").read_bytes()
+    header, *rows = read_csv_rows(tmp_path / "held.csv")
+    provider = ["InvoiceNumber", "SubscriptionId", "CustomerName", "recon_status", "Quantity", "Subtotal", "Extra"]
+    assert header == provider + [c for c, _ in csv_out.CSV_RESULT_COLUMNS if c != "recon_status"]
+    by_column = [dict(zip(header, row, strict=True)) for row in rows]
+    assert [row["Extra"] for row in by_column] == ["", "", "", "x", "y"]
+    assert [row["CustomerName"] for row in by_column] == ["Contoso Ltd", "Fabrikam Inc", "'" + HYPERLINK, "", ""]
+    assert by_column[1]["recon_status"] == "explained" and by_column[4]["recon_status"] == "rejected"
+
+
 # --- xlsx (the workbook's own tests are in test_workbook.py) ---------------------------
 
 
@@ -261,7 +282,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(kind: str, tiny_result: 
         raise OSError("disk full")
 
     if kind == "csv":
-        monkeypatch.setattr(csv_out, "write_csv_rows", lambda out, columns: lines_then_fail(None, out))
+        monkeypatch.setattr(csv_out, "write_csv_batches", lambda out, batches: lines_then_fail(None, out))
         writer = write_csv
     elif kind == "json":
         monkeypatch.setattr(json_out, "_write_lines_json", lines_then_fail)

@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console, RenderableType
 
+from recon_cli.cells import HeldCells
 from recon_cli.cli import cli
 from recon_cli.models import RunSummary
 from recon_cli.outputs.terminal.explain import explanation_report
@@ -258,13 +259,14 @@ def test_runs_report_accepts_minimal_summaries() -> None:
 
 
 def test_raw_cells_are_kept_only_when_asked_and_change_nothing_else() -> None:
-    """`--csv` alone writes the invoices' raw cells back; without it they are let go (over a GB at 1M
-    lines) and every result is the same."""
+    """`--csv` alone writes the invoices' raw cells back (held compressed); without it they are let go,
+    and every result is the same."""
     inputs = RunInputs(invoices=(SAMPLE / "invoice.csv",), subscriptions=SAMPLE / "subscriptions.csv",
                        changes=SAMPLE / "changes.csv", as_of=datetime(2026, 11, 9, 23, 59, 59))
     kept = reconcile(inputs, run_id="r")
     dropped = reconcile(dataclasses.replace(inputs, keep_raw=False), run_id="r")
-    assert kept.invoice_raw is not None and len(kept.invoice_raw) == len(kept.lines)
+    assert isinstance(kept.invoice_raw, HeldCells) and len(kept.invoice_raw) == len(kept.lines)
+    assert kept.invoice_raw.names == ("invoice.csv",) and kept.invoice_raw.file_codes.max() == 0
     assert dropped.invoice_raw is None
     pd.testing.assert_frame_equal(kept.lines, dropped.lines)
     pd.testing.assert_frame_equal(kept.subscriptions, dropped.subscriptions)

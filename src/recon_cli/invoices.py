@@ -2,7 +2,7 @@
 
 Partner Center issues one invoice per billing currency, so a month may come as several files.
 Each keeps its own line ids (`<InvoiceNumber>-<row>`) and its raw rows, which `--csv` writes back
-with the results appended.
+with the results appended (held compressed through the run: cells.py).
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from recon_cli.cells import HeldCells, hold, joined
 from recon_cli.errors import ConfigError, InputError
 from recon_cli.formats.detect import choose_invoice_format
 from recon_cli.frames import concat_rejects
 from recon_cli.load import read_table
 from recon_cli.normalize import Typed, normalize_invoice
 from recon_cli.records import MAX_INVOICES
-from recon_cli.result import FILE_COLUMN
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,14 +38,14 @@ class Invoices:
 
     Attributes:
         typed: every file's lines, rejects and notes, together.
-        raw: every file's cells as read, with `__row__` and `__file__` (the file name); None when not kept.
+        raw: every file's cells as read, compressed (cells.py); None when not kept.
         format_name: the format of each file, joined by ", " when they differ.
         default_currency: the currency most lines are billed in: a subscription with no
             currency of its own is taken to be in it.
     """
 
     typed: Typed
-    raw: pd.DataFrame | None
+    raw: HeldCells | None
     format_name: str
     default_currency: str
 
@@ -59,7 +59,7 @@ def read_invoices(paths: tuple[Path, ...], requested: str = "auto", profile: Any
     """Read, detect and normalize each invoice file; refuse two files whose line ids collide.
 
     Args:
-        keep_raw: keep each file's cells as read (for `--csv`); otherwise they are let go file by file.
+        keep_raw: keep each file's cells as read, compressed (for `--csv`); otherwise they are let go.
     """
     import pandas as pd
 
@@ -74,7 +74,7 @@ def read_invoices(paths: tuple[Path, ...], requested: str = "auto", profile: Any
         typed = normalize_invoice(table, fmt, path, date_format=date_format)
         parts.append(Typed(typed.frame, typed.rejects, (*table.notes, *typed.notes), typed.warnings))
         if keep_raw:
-            raws.append(table.frame.assign(**{FILE_COLUMN: path.name}))
+            raws.append(hold(table.frame, path.name))
         del table
         formats.append(fmt.name)
     frame = pd.concat([p.frame for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].frame
@@ -89,7 +89,7 @@ def read_invoices(paths: tuple[Path, ...], requested: str = "auto", profile: Any
                   concat_rejects([p.warnings for p in parts]))
     if frame.empty:
         raise InputError(_no_usable_line(paths, typed.rejects))
-    raw = (pd.concat(raws, ignore_index=True) if len(raws) > 1 else raws[0]) if raws else None
+    raw = joined(raws) if raws else None
     currency = str(frame["currency"].mode().iloc[0]) if len(frame) else ""
     return Invoices(typed=typed, raw=raw, format_name=", ".join(dict.fromkeys(formats)), default_currency=currency)
 

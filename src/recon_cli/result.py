@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
+    from recon_cli.cells import HeldCells
     from recon_cli.models import RunSummary
 
 
@@ -30,9 +31,9 @@ class ReconResult:
         evidence: change-log records used by any explanation, EVIDENCE_FIELDS.
         rejects: input rows that could not be used, REJECT_FIELDS.
         summary: the counts and totals.
-        invoice_raw: the invoices exactly as read (all text, original headers), with ROW_COLUMN
-            holding the spreadsheet row and FILE_COLUMN the file, so the CSV export can append
-            results to the provider's own columns. None when rebuilt from the store.
+        invoice_raw: the invoices exactly as read (all text, original headers), so the CSV export can
+            append results to the provider's own columns: compressed (cells.py), or a frame with
+            ROW_COLUMN holding the spreadsheet row and FILE_COLUMN the file. None when rebuilt from the store.
         warnings: cells that were read with a doubt, or left blank: REJECT_FIELDS (PRODUCT.md §2).
         to_bill, margin, usage_billing: what to bill and what is earned (rule 10): TO_BILL_FIELDS,
             MARGIN_FIELDS, USAGE_BILLING_FIELDS.
@@ -49,7 +50,7 @@ class ReconResult:
     evidence: pd.DataFrame
     rejects: pd.DataFrame
     summary: RunSummary
-    invoice_raw: pd.DataFrame | None = field(default=None)
+    invoice_raw: HeldCells | pd.DataFrame | None = field(default=None)
     warnings: pd.DataFrame = field(default_factory=lambda: _empty("REJECT_FIELDS"))
     to_bill: pd.DataFrame = field(default_factory=lambda: _empty("TO_BILL_FIELDS"))
     margin: pd.DataFrame = field(default_factory=lambda: _empty("MARGIN_FIELDS"))

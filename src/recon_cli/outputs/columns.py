@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import IO, TYPE_CHECKING, Any
 
@@ -38,8 +38,12 @@ _FORMULA_FIRST = "".join(FORMULA_START) + "#"  # first characters of a formula o
 CSV_CHUNK = 50_000  # rows joined per Arrow pass: bounded memory on a million-line run
 
 
-def arrow_text(series: pd.Series) -> pa.Array | None:
+def arrow_text(series: pd.Series, combine: bool = True) -> Any:
     """A column of text, Decimals and blanks as an Arrow large_string array (blank: null).
+
+    Args:
+        combine: make one contiguous array of a text column read in pieces (a copy); False leaves
+            its pieces (a ChunkedArray) for a caller that goes through it a slice at a time.
 
     Returns:
         None when the column holds anything else (integers, booleans, lists): the writers show
@@ -51,7 +55,8 @@ def arrow_text(series: pd.Series) -> pa.Array | None:
     import pyarrow.compute as pc
 
     if isinstance(series.dtype, pd.StringDtype):
-        return whole(pa.array(series.array, type=pa.large_string(), from_pandas=True))
+        text = pa.array(series.array, type=pa.large_string(), from_pandas=True)
+        return whole(text) if combine else text
     if series.dtype != object:
         return None
     values = series.tolist()
@@ -172,25 +177,38 @@ def _csv_cells(text: pa.Array) -> pa.Array:
 
 
 def write_csv_rows(out: IO[bytes], columns: Sequence[pa.Array]) -> None:
-    """Write CRLF records of the columns (Arrow text, null for blank), as Python's csv module would.
+    """Write CRLF records of the columns (Arrow text, null for blank), as Python's csv module would."""
+    write_csv_batches(out, sliced(columns))
 
-    Each chunk's rows are built by one Arrow join and written straight from its buffer, by a second
-    thread while the next chunk is built (`files.write_alongside`).
+
+def sliced(columns: Sequence[pa.Array]) -> Iterator[list[pa.Array]]:
+    """Whole columns as batches of CSV_CHUNK rows (views, no copy)."""
+    for start in range(0, len(columns[0]) if columns else 0, CSV_CHUNK):
+        yield [column.slice(start, CSV_CHUNK) for column in columns]
+
+
+def write_csv_batches(out: IO[bytes], batches: Iterable[Sequence[pa.Array]]) -> None:
+    """Write CRLF records of each batch's columns (Arrow text of equal length, null for blank), as Python's
+    csv module would.
+
+    Each batch's rows are built by one Arrow join and written straight from its buffer, by a second
+    thread while the next batch is built (`files.write_alongside`).
     """
-    write_alongside(out, _csv_pieces(columns))
+    write_alongside(out, _csv_pieces(batches))
 
 
-def _csv_pieces(columns: Sequence[pa.Array]) -> Iterator[memoryview]:
+def _csv_pieces(batches: Iterable[Sequence[pa.Array]]) -> Iterator[memoryview]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if not columns:
-        return
     end = pa.scalar("\r\n", pa.large_string())
-    for start in range(0, len(columns[0]), CSV_CHUNK):
-        cells = [_csv_cells(column.slice(start, CSV_CHUNK)) for column in columns]
-        rows = pc.binary_join_element_wise(*cells, large(",")) if len(cells) > 1 else cells[0]
-        yield from text_pieces(pc.binary_join_element_wise(rows, end, large("")))
+    for batch in batches:
+        if not batch:
+            return
+        cells = [_csv_cells(column) for column in batch]
+        # The record's end joined to its last cell, so the whole row is joined (copied) once.
+        cells[-1] = pc.binary_join_element_wise(cells[-1], end, large(""))
+        yield from text_pieces(pc.binary_join_element_wise(*cells, large(",")) if len(cells) > 1 else cells[0])
 
 
 def text_pieces(text: Any, skip: int = 0) -> Iterator[memoryview]:

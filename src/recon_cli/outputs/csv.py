@@ -8,15 +8,15 @@ written exactly as read. pandas is imported inside the functions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recon_cli.outputs.columns import ColumnTexts, arrow_text, csv_header, formula_safe, ids_text, write_csv_rows
+from recon_cli.cells import HeldCells, hold
+from recon_cli.outputs.columns import ColumnTexts, csv_header, formula_safe, ids_text, sliced, write_csv_batches
 from recon_cli.outputs.files import atomic_write, safe_text
 from recon_cli.outputs.values import plain_column
 from recon_cli.records import LINES, Field, FieldKind, Output, carried
-from recon_cli.result import FILE_COLUMN, ROW_COLUMN
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,17 +64,18 @@ def _csv_columns(lines: pd.DataFrame, columns: Iterable[tuple[str, Field]],
 ROW_SPAN = 10**9  # row key = file position x ROW_SPAN + spreadsheet row
 
 
-def _file_positions(raw: pd.DataFrame) -> dict[str, int]:
-    files = raw[FILE_COLUMN].drop_duplicates().tolist() if FILE_COLUMN in raw.columns else []
-    return {str(name): position for position, name in enumerate(files)}
-
-
 def _row_keys(files: Any, rows: Any, positions: dict[str, int]) -> Any:
     """One integer per (file, row): rows repeat across a run's invoice files."""
-    import numpy as np
     import pandas as pd
 
     codes, names = pd.factorize(pd.Series(files).astype("str"))  # a few files: each looked up once
+    return _coded_row_keys(codes, names, rows, positions)
+
+
+def _coded_row_keys(codes: Any, names: Any, rows: Any, positions: dict[str, int]) -> Any:
+    """`_row_keys` of files given as codes into `names` (-1: none)."""
+    import numpy as np
+
     found = np.array([positions.get(Path(str(f).split(" [")[0]).name, 0) for f in names] + [0], dtype=np.int64)
     return found[codes] * ROW_SPAN + np.asarray(rows, dtype=np.int64)
 
@@ -110,13 +111,14 @@ def write_csv(result: ReconResult, target: Path, texts: ColumnTexts | None = Non
     raw = result.invoice_raw
     if raw is None:
         columns = _csv_columns(result.lines, ((f.name, f) for f in carried(LINES, Output.JSON)), texts)
+        batches: Iterable[list[pa.Array]] = sliced(list(columns.values()))
     else:
-        positions = _file_positions(raw)
+        held = raw if isinstance(raw, HeldCells) else hold(raw)
+        positions = {str(name): position for position, name in enumerate(held.names)}
         appended = _csv_columns(result.lines, ((f.csv_name, f) for f in _CSV_FIELDS), texts)
         files = result.lines["invoice_file"] if "invoice_file" in result.lines.columns else [""] * len(result.lines)
         keys = pd.Index(_row_keys(files, result.lines["row"].astype("int64"), positions))
-        raw_files = raw[FILE_COLUMN] if FILE_COLUMN in raw.columns else [""] * len(raw)
-        rows = _row_keys(raw_files, raw["__row__"].astype("int64"), positions)
+        rows = _coded_row_keys(held.file_codes, held.names, held.rows, positions)
         # One line per invoice row by construction; the first is kept if a caller repeats a row.
         first = ~keys.duplicated()
         where = pd.Index(keys[first]).get_indexer(rows)
@@ -134,22 +136,23 @@ def write_csv(result: ReconResult, target: Path, texts: ColumnTexts | None = Non
                             for r, gone in zip(rows.tolist(), unmatched.tolist(), strict=True)], pa.large_string())
             appended[STATUS_COLUMN] = pc.if_else(mask, status, appended[STATUS_COLUMN])
             appended[EXPLANATION_COLUMN] = pc.if_else(mask, why, appended[EXPLANATION_COLUMN])
-        provider = [c for c in raw.columns if c not in (ROW_COLUMN, FILE_COLUMN)]
-        # The provider's own text is neutralised too (`=HYPERLINK(...)` in a name); its numbers stay numbers.
-        columns = {name: formula_safe(_provider_text(raw[name]), keep_numbers=True) for name in provider}
-        columns.update(appended)
+        columns = {**dict.fromkeys(held.columns), **appended}
+        batches = _with_provider_cells(held, appended, list(columns))
     with atomic_write(Path(target), "wb") as handle:
         # CRLF records (RFC 4180), cells quoted as Python's csv module would: a cell holding a CR or
         # an LF is quoted, so a lone CR inside a name can never end a record for the reader.
         handle.write(csv_header(list(columns)))
-        write_csv_rows(handle, list(columns.values()))
+        write_csv_batches(handle, batches)
 
 
-def _provider_text(series: pd.Series) -> pa.Array:
-    """A provider column as Arrow text (read as text; any other values, from a caller, as str)."""
-    import pyarrow as pa
+def _with_provider_cells(held: HeldCells, appended: dict[str, pa.Array], names: list[str]) -> Iterator[list[pa.Array]]:
+    """The CSV's columns (`names`) a batch at a time: the provider's cells, decompressed as they are
+    written, and our columns' same rows (ours in place of a provider column of the same name).
 
-    text = arrow_text(series)
-    if text is not None:
-        return text
-    return pa.array([None if v is None or v != v else str(v) for v in series.tolist()], pa.large_string())
+    The provider's own text is neutralised too (`=HYPERLINK(...)` in a name); its numbers stay numbers.
+    """
+    start = 0
+    for size, cells in held.batches():
+        yield [appended[name].slice(start, size) if name in appended else formula_safe(cells[name], keep_numbers=True)
+               for name in names]
+        start += size
