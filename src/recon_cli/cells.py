@@ -67,13 +67,14 @@ def hold(frame: pd.DataFrame, name: str | None = None) -> HeldCells:
     import pyarrow as pa
     import pyarrow.ipc as ipc
 
-    columns = tuple(str(c) for c in frame.columns if c not in (ROW_COLUMN, FILE_COLUMN))
+    provider = [c for c in frame.columns if c not in (ROW_COLUMN, FILE_COLUMN)]
+    columns = tuple(str(c) for c in provider)
     if name is None and FILE_COLUMN in frame.columns:
         codes, found = pd.factorize(frame[FILE_COLUMN].astype("str"))
         names = tuple(str(n) for n in found)
     else:
         codes, names = np.zeros(len(frame), dtype=np.int64), (name or "",)
-    table = pa.table({column: provider_text(frame[column]) for column in columns} if columns else
+    table = pa.table({str(column): provider_text(frame[column]) for column in provider} if provider else
                      {"": pa.nulls(len(frame), pa.large_string())})
     sink = pa.BufferOutputStream()
     with ipc.new_stream(sink, table.schema, options=ipc.IpcWriteOptions(compression=CODEC)) as writer:
