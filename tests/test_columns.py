@@ -1,6 +1,6 @@
 """The column-wise text of the writers equals the cell-by-cell rules it replaces.
 
-`write_csv_rows` must quote exactly as Python's csv module does, `formula_safe` must neutralise
+`write_csv_batches` must quote exactly as Python's csv module does, `formula_safe` must neutralise
 exactly what `files.safe_text` does, and `arrow_text` must give each Decimal's own digits, for any
 text: property tests over arbitrary cells, including the characters that force quoting.
 """
@@ -37,7 +37,7 @@ def test_csv_rows_are_quoted_as_the_csv_module_quotes_them(rows: list[list[str |
     previous, columns.CSV_CHUNK = columns.CSV_CHUNK, chunk
     try:
         arrays = [pa.array([row[j] for row in rows], pa.large_string()) for j in range(3)]
-        columns.write_csv_rows(out, arrays)
+        columns.write_csv_batches(out, columns.sliced(arrays))
     finally:
         columns.CSV_CHUNK = previous
     assert out.getvalue() == _python_csv(rows)

@@ -156,7 +156,7 @@ def formula_safe(text: pa.Array, keep_numbers: bool = False) -> pa.Array:
 
 
 def csv_header(names: Sequence[str]) -> bytes:
-    """The header record, quoted by Python's csv module exactly as the rows are by `write_csv_rows`."""
+    """The header record, quoted by Python's csv module exactly as the rows are by `write_csv_batches`."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow(names)
     return buffer.getvalue().encode("utf-8")
@@ -174,11 +174,6 @@ def _csv_cells(text: pa.Array) -> pa.Array:
     quote = pa.scalar('"', pa.large_string())
     quoted = pc.binary_join_element_wise(quote, pc.replace_substring(text, '"', '""'), quote, large(""))
     return pc.if_else(needs, quoted, text)
-
-
-def write_csv_rows(out: IO[bytes], columns: Sequence[pa.Array]) -> None:
-    """Write CRLF records of the columns (Arrow text, null for blank), as Python's csv module would."""
-    write_csv_batches(out, sliced(columns))
 
 
 def sliced(columns: Sequence[pa.Array]) -> Iterator[list[pa.Array]]:
