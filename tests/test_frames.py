@@ -179,3 +179,31 @@ def test_has_bytes_is_whether_any_value_holds_a_marked_character(values: list[st
     table = byte_table("".join(sorted(marked)))
     assert has_bytes(text, table) == any(c in v for v in kept for c in marked)
     assert has_bytes(text, table, first_only=True) == any(v[0] in marked for v in kept)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "", "A"])), max_size=30),
+       st.sampled_from(["str", "object"]))
+def test_repeats_are_duplicated_keep_false_and_the_first_of_each(values: list[str | None], dtype: str) -> None:
+    from recon_cli.frames import repeats
+
+    column = pd.Series(values, dtype=dtype, index=range(100, 100 + len(values)))
+    repeated, firsts = repeats(column)
+    pd.testing.assert_series_equal(repeated, column.duplicated(keep=False), check_names=False)
+    pd.testing.assert_series_equal(firsts, repeated & ~column.duplicated(keep="first"), check_names=False)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=12)), max_size=25))
+def test_name_keys_through_arrow_are_those_of_pythons_re(names: list[str | None]) -> None:
+    """name_key's pattern runs on RE2 over the column; it must read every character as `re` does."""
+    import re
+
+    from recon_cli.exports import NAME_SEPARATORS, name_key
+
+    column = pd.Series(names, dtype="str")
+    assert not column.array._needs_python_regex(NAME_SEPARATORS)
+    # lower() and strip() as pandas does them, as before; only the replacement is in question
+    replaced = [None if name is None or name != name else re.sub(r"[^0-9a-z\u00c0-\uffff]+", " ", name)
+                for name in column.str.lower().tolist()]
+    pd.testing.assert_series_equal(name_key(column), pd.Series(replaced, dtype="str").str.strip())

@@ -20,7 +20,7 @@ from recon_cli.formats import TableFormat, resolve_columns
 from recon_cli.formats.detect import looks_like_invoice
 from recon_cli.formats.subscriptions import CHANGE_LOG, SUBSCRIPTIONS
 from recon_cli.formats.vocabularies import CANCELLED, FREQUENCY, MONTHLY, PROVISIONING, STATUS
-from recon_cli.frames import is_in
+from recon_cli.frames import is_in, repeats
 from recon_cli.load import read_subscription_tables
 from recon_cli.log_mismatch import change_log_mismatch
 from recon_cli.normalize import Typed, damage_notes, id_key, normalize_table
@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from recon_cli.load import RawTable
+
+
+# What separates the words of a name: anything but digits, a-z and the letters from U+00C0 on.
+NAME_SEPARATORS = "[^0-9a-z\u00c0-\uffff]+"
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,7 @@ def _merge_split_subscriptions(frame: pd.DataFrame) -> tuple[pd.DataFrame, str |
     import numpy as np
     import pandas as pd
 
-    repeated = frame["subscription_id_key"].duplicated(keep=False)
+    repeated, firsts = repeats(frame["subscription_id_key"])
     if not repeated.any():
         return frame, None
     parts = frame.loc[repeated]
@@ -151,7 +155,6 @@ def _merge_split_subscriptions(frame: pd.DataFrame) -> tuple[pd.DataFrame, str |
     if frame["row"].is_monotonic_increasing and frame["row"].is_unique:
         # Rows in file order (the usual case): each merged row takes its first row's place, the others go;
         # what the sort below gives, without copying and sorting a million-row frame for a few rows.
-        firsts = repeated & ~frame["subscription_id_key"].duplicated(keep="first")
         kept = (~repeated | firsts).to_numpy()
         out = frame.loc[kept].reset_index(drop=True)
         at = np.flatnonzero(firsts.to_numpy()[kept])  # in file order, as groupby(sort=False) met them
@@ -214,8 +217,12 @@ def normalize_changes(table: RawTable, fmt: TableFormat, *, date_format: str | N
 
 
 def name_key(text: pd.Series) -> pd.Series:
-    """A name as names are compared: lower case, any run of punctuation and spaces as one space."""
-    return text.str.lower().str.replace(r"[^0-9a-z\u00c0-\uffff]+", " ", regex=True).str.strip()
+    """A name as names are compared: lower case, any run of punctuation and spaces as one space.
+
+    The pattern holds the characters themselves, not `\\u` escapes, which pandas hands to Python's `re`
+    one value at a time instead of pyarrow's RE2 over the column (1.2 s at 2.6 million subscriptions).
+    """
+    return text.str.lower().str.replace(NAME_SEPARATORS, " ", regex=True).str.strip()
 
 
 def resolve_subscription_names(changes: Typed, subscriptions: pd.DataFrame, where: str) -> Typed:

@@ -345,6 +345,21 @@ def as_series(values: Any, index: Any) -> pd.Series:
     return values if isinstance(values, pd.Series) else pd.Series(values, index=index)
 
 
+def repeats(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(`values.duplicated(keep=False)`, the first of each repeated value) from one hashing pass: each
+    `duplicated` call hashes the column again (0.9 s at 2.6 million subscription ids)."""
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)  # NA, like duplicated, as a value
+    at = np.arange(len(codes))
+    first_at = np.full(len(uniques), len(codes), dtype=np.int64)
+    np.minimum.at(first_at, codes, at)
+    repeated = np.bincount(codes, minlength=len(uniques))[codes] > 1
+    return (pd.Series(repeated, index=values.index),
+            pd.Series(repeated & (first_at[codes] == at), index=values.index))
+
+
 def is_in(values: pd.Series, table: Any) -> pd.Series:
     """values.isin(table), for text through pyarrow's is_in with the table as one array.
 
