@@ -210,7 +210,7 @@ def test_light_commands_do_not_import_pandas_or_openpyxl(argv: list[str], tmp_pa
         f"sys.argv = ['recon', *{argv!r}]\n"
         "from recon_cli.cli import cli\n"
         "try:\n    cli()\nexcept SystemExit:\n    pass\n"
-        "heavy = sorted(m for m in ('pandas', 'openpyxl', 'numpy', 'pyarrow') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('pandas', 'openpyxl', 'numpy', 'pyarrow', 'duckdb') if m in sys.modules)\n"
         "print('HEAVY', heavy, 'pydantic' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,

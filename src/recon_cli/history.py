@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from recon_cli.frames import decimal_sums, decimal_totals
+from recon_cli.frames import decimal_sums, decimal_totals, whole
 from recon_cli.records import SUBSCRIPTION_STATE_FIELDS, Status
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 STATUS_URGENCY = {Status.UNMATCHED.value: 0, Status.UNEXPLAINED.value: 1, Status.PARTIALLY_EXPLAINED.value: 2,
                   Status.EXPLAINED.value: 3, Status.CONFIRMED.value: 4, Status.MATCHED.value: 5}
 MISSING_KIND = "missing"
+SUMMED = ("money_at_risk", "over_billed", "price_effect")
 
 
 def subscription_keys(lines: pd.DataFrame) -> pd.Series:
@@ -63,37 +64,47 @@ def subscription_states(lines: pd.DataFrame, missing: pd.DataFrame) -> pd.DataFr
     """
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    # Subscriptions as integer codes in key order; the most urgent line of each comes first.
-    codes, found = pd.factorize(subscription_keys(lines), sort=True)
+    # Subscriptions as integer codes in key order; each one's most urgent line is the least of a rank
+    # packing, from the highest bits down: needs no person, STATUS_URGENCY, the line's position.
+    keys = subscription_keys(lines)
+    codes, found = pd.factorize(keys, sort=True)
+    count = len(found)
+    statuses = pa.array(list(STATUS_URGENCY), type=pa.large_string())
+    at = pc.index_in(pa.array(lines["status"], type=pa.large_string(), from_pandas=True), value_set=statuses)
+    urgency = np.array([*STATUS_URGENCY.values(), 9], dtype=np.int64)[at.fill_null(len(statuses)).to_numpy()]
     needs = lines["needs_person"].astype(bool).to_numpy()
-    urgency = lines["status"].map(STATUS_URGENCY).fillna(9).astype("int64").to_numpy()
-    order = np.lexsort((np.arange(len(lines)), urgency, ~needs, codes))
-    ordered = codes[order]
-    first = order[np.r_[True, ordered[1:] != ordered[:-1]]] if len(order) else order
+    rank = ((~needs).astype(np.int64) << 62) | (urgency << 56) | np.arange(len(lines), dtype=np.int64)
+    least = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(least, codes, rank)
+    first = least & ((1 << 56) - 1)
 
     def at_first(name: str) -> Any:
         """The column's value on each subscription's first line; text stays in Arrow (no Python strings)."""
         return lines[name].array.take(first)
 
     sums = {}
-    for name in ("money_at_risk", "over_billed", "price_effect"):
-        totals = decimal_totals(lines[name], codes, len(found))
-        if totals is None:
-            by_key = decimal_sums(lines[name], pd.Series(np.asarray(found)[codes], index=lines.index))
+    for name in SUMMED:
+        totals = decimal_totals(lines[name], codes, count)
+        if totals is None:  # too fine or too large for integers: summed one by one
+            by_key = decimal_sums(lines[name], keys)
             totals = [by_key.get(key, Decimal(0)) for key in found]
         sums[name] = totals
-    matched = pd.Series(at_first("matched_subscription_id"))
+    matched = whole(pa.array(at_first("matched_subscription_id"), type=pa.large_string()))
+    own = whole(pa.array(at_first("subscription_id"), type=pa.large_string()))
+    subscription_id: Any = pc.if_else(pc.fill_null(pc.not_equal(matched, ""), False), matched, own)
     states = pd.DataFrame({
-        "subscription_key": np.asarray(found, dtype=object),
-        "subscription_id": matched.where(matched.fillna("") != "", pd.Series(at_first("subscription_id"))).array,
+        "subscription_key": found.array,
+        "subscription_id": pd.array(subscription_id, dtype="str"),  # the matched id, else the invoice's own
         **{name: at_first(name) for name in ("customer_id", "customer_name", "product", "currency", "kind",
                                              "status", "reason", "price_status")},
-        "needs_person": needs[first],  # the urgent line comes first: any line needing a person is it
+        "needs_person": needs[first],  # any line needing a person is the first
         **{name: at_first(name) for name in ("open_since", "provider_quantity", "subscription_quantity",
                                              "quantity_delta")},
         **sums,
-        "line_count": np.bincount(codes, minlength=len(found)).astype("int64"),
+        "line_count": np.bincount(codes, minlength=count).astype("int64"),
         "line_id": at_first("line_id"),
     })
     absent = missing.assign(subscription_key=missing["subscription_id"].fillna("").astype("str").str.strip()
