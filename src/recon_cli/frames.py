@@ -111,11 +111,20 @@ def decimal_test(values: pd.Series, predicate: Callable[[Decimal], bool]) -> pd.
 
 def decimal_sums(values: pd.Series, groups: pd.Series) -> dict[str, Decimal]:
     """Exact Σ values per group (group label as text -> sum; groups that are None/NaN are left out)."""
+    return _sums_of(values, groups, _grouped(groups))
+
+
+def _grouped(groups: pd.Series) -> tuple[np.ndarray, Any]:
     import pandas as pd
 
+    return pd.factorize(groups, sort=True, use_na_sentinel=True)
+
+
+def _sums_of(values: pd.Series, groups: pd.Series, grouped: tuple[np.ndarray, Any]) -> dict[str, Decimal]:
+    """decimal_sums with the groups already factorized (`_grouped`)."""
     if not values.notna().any():
         return {}
-    codes, labels = pd.factorize(groups, sort=True, use_na_sentinel=True)
+    codes, labels = grouped
     totals = decimal_totals(values, codes, len(labels))
     if totals is None:  # amounts too fine or too large for integers: summed one by one
         sums: dict[str, Decimal] = {}
@@ -283,10 +292,16 @@ def group_totals(values: pd.Series, codes: np.ndarray, count: int, *, as_summed:
 
 def sum_by(frame: pd.DataFrame, keys: list[str], column: str) -> dict[str, Decimal]:
     """Exact sums of a Decimal column per key (several keys joined by '|')."""
+    return sums_by(frame, keys, [column])[column]
+
+
+def sums_by(frame: pd.DataFrame, keys: list[str], columns: list[str]) -> dict[str, dict[str, Decimal]]:
+    """`sum_by` of several columns: the keys are joined and grouped once (a million lines: ~0.1 s each)."""
     group = frame[keys[0]].astype("str")
     for key in keys[1:]:
         group = group + "|" + frame[key].astype("str")
-    return decimal_sums(frame[column], group)
+    grouped = _grouped(group)
+    return {column: _sums_of(frame[column], group, grouped) for column in columns}
 
 
 def mapped_texts(values: pd.Series, text: Callable[[Any], str], missing: str = "") -> pd.Series:

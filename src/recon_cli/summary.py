@@ -8,13 +8,16 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from recon_cli.confirm import finding_masks
-from recon_cli.frames import sum_by
+from recon_cli.frames import sum_by, sums_by
 from recon_cli.models import RunSummary
 from recon_cli.price import seat_margins
 from recon_cli.records import Status
 
 if TYPE_CHECKING:
     import pandas as pd
+
+# The money figures of the lines, each summed per currency (PRODUCT.md §3 rule 10).
+FIGURES = ("unbilled_cost", "unclaimed_credit", "under_billed", "over_billed", "below_cost_loss", "money_at_risk")
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,8 @@ def summarise(lines: pd.DataFrame, missing: pd.DataFrame, rejects: pd.DataFrame,
     arithmetic = lines["provider_arithmetic"].astype(bool) & (lines["status"] != Status.CONFIRMED.value)
     missing_people = int(missing["needs_person"].sum()) if len(missing) else 0
     annual_revenue, margin_pct = seat_margins(lines)
-    figures: dict[str, Any] = {name: _amounts(sum_by(lines, ["currency"], name), keep_zero=False)
-               for name in ("unbilled_cost", "unclaimed_credit", "under_billed", "over_billed", "below_cost_loss",
-                            "money_at_risk")}
+    by_currency = sums_by(lines, ["currency"], ["subtotal", *FIGURES])
+    figures: dict[str, Any] = {name: _amounts(by_currency[name], keep_zero=False) for name in FIGURES}
     return RunSummary(
         run_id=facts.run_id, created_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         period=facts.period, invoice_file=facts.invoice_files[0] if facts.invoice_files else "",
@@ -73,7 +75,7 @@ def summarise(lines: pd.DataFrame, missing: pd.DataFrame, rejects: pd.DataFrame,
         status_counts=_counts(lines["status"]), price_status_counts=_counts(lines["price_status"]),
         kind_counts=_counts(lines["kind"]),
         subtotal_by_status=subtotal_by_status,
-        subtotal_total=_amounts(sum_by(lines, ["currency"], "subtotal")),
+        subtotal_total=_amounts(by_currency["subtotal"]),
         **figures, **cast(dict[str, Any], _billing(to_bill, usage_billing)), margin=_margin_totals(margin),
         annual_revenue=annual_revenue, margin_pct=margin_pct, missing_count=len(missing),
         missing_value=_amounts(sum_by(missing, ["currency"], "expected_price")),
