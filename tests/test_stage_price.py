@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import memory
 from builders import seat, subscription, usage
@@ -244,3 +246,47 @@ def test_seat_margins_weighted_by_yearly_sales() -> None:
         line("s5", "monthly", "99.00", "9", None),                          # no margin known
     ])
     assert price.seat_margins(lines) == ({"EUR": "120.00", "USD": "1500.00"}, {"EUR": "10.00", "USD": "26.00"})
+
+
+# --- margin per customer: the column-wise grouping against the plain rule -----------------------------
+
+NAME = st.sampled_from(["Contoso", "contoso", "Contoso\tLtd", "Contoso\x1fX", "Ábaco", "", "\U0001f600"])
+CUSTOMER_LINE = st.tuples(NAME, st.sampled_from(["c1", "c2", "X"]), st.sampled_from(["USD", "EUR", "USDX"]),
+                          st.sampled_from(["s1", "s2", "s3", "s4"]), st.booleans(),
+                          st.decimals(min_value=-500, max_value=500, places=2, allow_nan=False))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(CUSTOMER_LINE, min_size=1, max_size=20))
+def test_margin_has_one_row_per_customer_with_seats_in_currency_then_key_order(rows: list[tuple]) -> None:
+    from recon_cli import rebill
+    from recon_cli.records import MatchMethod
+
+    lines = pd.DataFrame({
+        "customer_name": pd.Series([r[0] for r in rows], dtype="str"),
+        "customer_id": pd.Series([r[1] for r in rows], dtype="str"),
+        "currency": pd.Series([r[2] for r in rows], dtype="str"),
+        "matched_subscription_id": pd.Series([r[3] for r in rows], dtype="str"),
+        "kind": ["seat" if r[4] else "usage" for r in rows],
+        "match_method": MatchMethod.SUBSCRIPTION_ID.value,
+        "subtotal": pd.Series([r[5] for r in rows], dtype=object),
+        "money_at_risk": pd.Series([D(0)] * len(rows), dtype=object),
+        "over_billed": pd.Series([r[5] for r in rows], dtype=object),
+        "needs_person": [r[5] < 0 for r in rows],
+        "subscription_quantity": pd.Series([D(2)] * len(rows), dtype=object),
+        "unit_price": pd.Series([D("10.00")] * len(rows), dtype=object),
+        "billing_frequency": "monthly",
+    })
+    margin = rebill.margin(lines, lines["billing_frequency"])
+    customers = {(r[0], r[1], r[2]) for r in rows if r[4]}
+    expected = sorted(customers, key=lambda c: (c[2], "\x1f".join(c)))
+    assert list(zip(margin["customer_name"], margin["customer_id"], margin["currency"], strict=True)) == expected
+    for customer, row in zip(expected, margin.to_dict("records"), strict=True):
+        mine = [r for r in rows if (r[0], r[1], r[2]) == customer]
+        assert row["cost"] == sum((r[5] for r in mine if r[4]), D(0))
+        assert row["over_billed"] == sum((r[5] for r in mine), D(0))
+        assert row["needs_person"] == sum(1 for r in mine if r[5] < 0)
+        # Each subscription's selling value once, on its first seat line's customer: 2 seats x 10.00.
+        firsts = {next(i for i, x in enumerate(rows) if x[4] and x[3] == r[3]) for r in rows if r[4]}
+        sold = sum(1 for i in firsts if (rows[i][0], rows[i][1], rows[i][2]) == customer)
+        assert row["revenue"] == (D("20.00") * sold if sold else None)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from recon_cli.formats.nce import CENT
 from recon_cli.formats.subscriptions import BILLING_FREQUENCIES
-from recon_cli.frames import decimal_sums, group_totals
+from recon_cli.frames import decimal_sums, distinct_rows, group_totals
 from recon_cli.records import MARGIN_FIELDS, TO_BILL_FIELDS, USAGE_BILLING_FIELDS, Kind, MatchMethod, Status
 
 if TYPE_CHECKING:
@@ -97,9 +97,8 @@ def margin(lines: pd.DataFrame, sold_frequency: pd.Series) -> pd.DataFrame:
     seat = ((lines["kind"] == Kind.SEAT.value) & (lines["match_method"] != MatchMethod.NONE.value)).to_numpy()
     if not seat.any():
         return _empty(MARGIN_FIELDS)
-    codes, uniques = pd.factorize(_customer_keys(lines), sort=False)
-    keys: list[str] = [str(key) for key in uniques.tolist()]
-    count = len(keys)
+    codes, customers = _customers(lines)
+    count = len(customers)
     cost = group_totals(lines["subtotal"].where(seat, None), codes, count)
     at_risk = group_totals(lines["money_at_risk"], codes, count)
     over = group_totals(lines["over_billed"], codes, count)
@@ -120,8 +119,8 @@ def margin(lines: pd.DataFrame, sold_frequency: pd.Series) -> pd.DataFrame:
     revenue = group_totals(pd.Series(terms, dtype="object"), codes[first], count)
     has_revenue = per_key(first, priced) > 0
     rows = []
-    for i in sorted(np.flatnonzero(with_seats).tolist(), key=lambda i: (keys[i].split("\x1f")[2], keys[i])):
-        name, customer_id, currency = keys[i].split("\x1f")
+    for i in _in_order(customers, np.flatnonzero(with_seats)):
+        name, customer_id, currency = customers[i]
         value = revenue[i].quantize(CENT, ROUND_HALF_UP) if has_revenue[i] else None
         earned = value - cost[i] if value is not None else None
         pct = (earned / value * HUNDRED).quantize(CENT, ROUND_HALF_UP) if earned is not None and value else None
@@ -130,32 +129,46 @@ def margin(lines: pd.DataFrame, sold_frequency: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(MARGIN_FIELDS))
 
 
-def _selling_values(quantity: Any, price: Any, billed: Any, sold: Any) -> tuple[list[Any], Any]:
+def _selling_values(quantity: Any, price: Any, billed: Any, sold: Any) -> tuple[Any, Any]:
     """Per subscription: quantity x unit price brought from the plan it is sold on to the provider's
-    billing period (None when either is unknown), computed once per distinct combination; and
-    whether it is known."""
+    billing period (None when either is unknown), computed once per distinct combination (equal
+    values alike, the first one's digits); and whether it is known."""
     import numpy as np
+    import pandas as pd
 
     def known(value: Any) -> bool:
         return value is not None and value == value
 
-    combos: dict[tuple[Any, ...], Any] = {}
-    terms = []
-    for combo in zip(quantity.tolist(), price.tolist(), billed.tolist(), sold.tolist(), strict=True):
-        term = combos.get(combo, _UNSET)
-        if term is _UNSET:
-            q, p, b, s = combo
-            term = combos[combo] = q * p * _months(b) / _months(s) if known(p) and known(q) else None
-        terms.append(term)
-    return terms, np.fromiter((t is not None for t in terms), dtype=bool, count=len(terms))
+    columns = (quantity, price, billed, sold)
+    first, codes = distinct_rows([pd.Series(column, dtype=object) for column in columns])
+    terms = np.array([q * p * _months(b) / _months(s) if known(p) and known(q) else None
+                      for q, p, b, s in zip(*(column[first].tolist() for column in columns), strict=True)]
+                     + [None], dtype=object)  # the extra None keeps numpy from making a 2-D array of tuples
+    return terms[codes], np.array([t is not None for t in terms[:-1]], dtype=bool)[codes]
 
 
-_UNSET = object()
+
+def _customers(lines: pd.DataFrame) -> tuple[Any, list[tuple[str, str, str]]]:
+    """Each line's customer (name, id, currency) as a code (-1: one of them missing), and the customers."""
+    import numpy as np
+
+    columns = [lines[name] for name in ("customer_name", "customer_id", "currency")]
+    first, codes = distinct_rows(columns)
+    codes = np.where(np.logical_or.reduce([column.isna().to_numpy() for column in columns]), -1, codes)
+    values = [column.to_numpy(dtype=object)[first].tolist() for column in columns]
+    return codes, [(str(name), str(number), str(currency)) for name, number, currency in zip(*values, strict=True)]
 
 
-def _customer_keys(lines: pd.DataFrame) -> pd.Series:
-    return (lines["customer_name"].astype("str") + "\x1f" + lines["customer_id"].astype("str") + "\x1f"
-            + lines["currency"].astype("str"))
+def _in_order(customers: list[tuple[str, str, str]], wanted: Any) -> list[int]:
+    """The `wanted` customers by currency, then by name, id and currency joined by US (text compared by
+    code point, as Python does)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chosen = [customers[i] for i in wanted.tolist()]
+    order = pc.sort_indices(pa.table({"currency": [c[2] for c in chosen], "key": ["\x1f".join(c) for c in chosen]}),
+                            sort_keys=[("currency", "ascending"), ("key", "ascending")])
+    return [int(wanted[i]) for i in order.to_pylist()]
 
 
 def usage_billing(lines: pd.DataFrame, markups: pd.Series) -> pd.DataFrame:
