@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recon_cli.frames import decimal_sums, decimal_totals, distinct_rows, group_totals, sum_by
+from recon_cli.decimals import decimal_sums, decimal_totals, group_totals, sum_by
+from recon_cli.frames import distinct_rows
 
 AMOUNT = st.one_of(st.none(), st.decimals(min_value=-10**6, max_value=10**6, places=2, allow_nan=False))
 BLANK = st.sampled_from([None, float("nan")])
@@ -207,3 +208,33 @@ def test_name_keys_through_arrow_are_those_of_pythons_re(names: list[str | None]
     replaced = [None if name is None or name != name else re.sub(r"[^0-9a-z\u00c0-\uffff]+", " ", name)
                 for name in column.str.lower().tolist()]
     pd.testing.assert_series_equal(name_key(column), pd.Series(replaced, dtype="str").str.strip())
+
+
+@given(st.lists(st.sampled_from([0, 1, 2, 3]), max_size=50))
+def test_object_addresses_are_the_cells_ids(picks: list[int]) -> None:
+    from recon_cli.frames import distinct_objects, object_addresses
+
+    pool = [Decimal("0"), Decimal("0.00"), None, "text"]  # equal values, different objects
+    cells = [pool[i] for i in picks]
+    strided = np.array([c for c in cells for _ in (0, 1)] + [[]], dtype=object)[:-1][::2]  # not contiguous
+    for given_as in (cells, np.array([*cells, []], dtype=object)[:-1], pd.Series(cells, dtype=object).to_numpy(),
+                     strided):
+        assert object_addresses(given_as).tolist() == [id(v) for v in cells]
+    codes, distinct = distinct_objects(np.array([*cells, []], dtype=object)[:-1])
+    if codes is not None:  # each cell is its distinct object, the same object
+        assert all(distinct[code] is cell for code, cell in zip(codes.tolist(), cells, strict=True))
+
+
+@given(st.lists(st.integers(0, 5), max_size=60), st.booleans())
+def test_factorized_is_pandas_factorize_of_the_values(picks: list[int], shared: bool) -> None:
+    from recon_cli.frames import factorized
+
+    pool = [Decimal("0"), Decimal("0.00"), None, float("nan"), Decimal("2.5"), "x"]
+    # Shared: cells point at a few objects (the fast path); not shared: each cell its own object.
+    cells = [pool[i] if shared else (Decimal(str(pool[i])) if isinstance(pool[i], Decimal) else pool[i])
+             for i in picks]
+    values = pd.Series(cells, dtype=object)
+    codes, uniques = factorized(values)
+    expected_codes, expected_uniques = pd.factorize(values, sort=False, use_na_sentinel=True)
+    assert codes.tolist() == expected_codes.tolist()
+    assert [repr(u) for u in uniques] == [repr(u) for u in expected_uniques]

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from recon_cli.frames import decimal_sums, decimal_totals, whole
+from recon_cli.decimals import decimal_sums, decimal_totals
+from recon_cli.frames import whole
 from recon_cli.records import SUBSCRIPTION_STATE_FIELDS, Status
 
 if TYPE_CHECKING:

@@ -18,8 +18,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from recon_cli.decimals import group_totals
 from recon_cli.formats.vocabularies import FAILED
-from recon_cli.frames import group_totals, is_in
+from recon_cli.frames import is_in
 from recon_cli.records import CHANGE_LOG_MISMATCH_FIELDS
 
 if TYPE_CHECKING:

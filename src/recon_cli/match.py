@@ -10,10 +10,11 @@ from __future__ import annotations
 import operator
 from typing import TYPE_CHECKING
 
+from recon_cli.decimals import decimal_test
 from recon_cli.events import provider_quantities
 from recon_cli.formats.subscriptions import BILLING_FREQUENCIES
 from recon_cli.formats.vocabularies import CANCELLED
-from recon_cli.frames import carry, decimal_test, group_positions, pairwise, positions
+from recon_cli.frames import carry, group_positions, pairwise, positions
 from recon_cli.records import Kind, MatchMethod
 
 if TYPE_CHECKING:

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
+from recon_cli.decimals import decimal_sums
 from recon_cli.formats.nce import CENT
 from recon_cli.formats.subscriptions import BILLING_FREQUENCIES
-from recon_cli.frames import carry, decimal_sums, group_positions, picked, picked_values
+from recon_cli.frames import carry, group_positions, picked, picked_values
 from recon_cli.records import PriceStatus, Status
 
 if TYPE_CHECKING:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from recon_cli.decimals import decimal_test
 from recon_cli.formats import DATE, GUID, MONEY, NUMBER, TableFormat, charge_type_key, header_key, resolve_columns
 from recon_cli.formats.conventions import decide_date_order, decide_decimal_styles
 from recon_cli.formats.damage import excel_damage_notes
@@ -19,7 +20,7 @@ from recon_cli.formats.dates import DateEvidence, factorize_dates, parse_date, p
 from recon_cli.formats.nce import KNOWN_CHARGE_TYPES
 from recon_cli.formats.numbers import EXPECTED_RANGE, factorize_numbers, parse_decimal, parse_numbers
 from recon_cli.formats.vocabularies import FREQUENCY, NO_PLAN, USAGE
-from recon_cli.frames import concat_rejects, decimal_test, distinct_texts, empty_rejects, reject_rows, strip_text
+from recon_cli.frames import concat_rejects, distinct_texts, empty_rejects, reject_rows, strip_text
 from recon_cli.outputs.inert import ID_NOISE
 from recon_cli.records import Kind, RejectCode
 from recon_cli.vocabulary import read_currencies, read_words

@@ -16,9 +16,10 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
+from recon_cli.decimals import decimal_sums, group_totals
 from recon_cli.formats.nce import CENT
 from recon_cli.formats.subscriptions import BILLING_FREQUENCIES
-from recon_cli.frames import decimal_sums, distinct_rows, group_totals
+from recon_cli.frames import distinct_rows
 from recon_cli.records import MARGIN_FIELDS, TO_BILL_FIELDS, USAGE_BILLING_FIELDS, Kind, MatchMethod, Status
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def margin(lines: pd.DataFrame, sold_frequency: pd.Series) -> pd.DataFrame:
     """Per customer and currency: selling value, provider cost, margin and margin %, money at risk.
 
     Grouped by integer codes of the customer key and summed exactly as scaled integers
-    (`frames.group_totals`): no per-line Python, no copy of the result frame.
+    (`decimals.group_totals`): no per-line Python, no copy of the result frame.
 
     Args:
         lines: the result lines.

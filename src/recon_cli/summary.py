@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from recon_cli.confirm import finding_masks
-from recon_cli.frames import sum_by, sums_by
+from recon_cli.decimals import sum_by, sums_by
 from recon_cli.models import RunSummary
 from recon_cli.price import seat_margins
 from recon_cli.records import Status

@@ -16,8 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from recon_cli.decimals import decimal_sums
 from recon_cli.formats import GUID, ID, MONEY, TEXT, Column, TableFormat
-from recon_cli.frames import decimal_sums
 from recon_cli.load import read_table
 from recon_cli.normalize import Typed, id_key, normalize_table
 from recon_cli.records import Kind

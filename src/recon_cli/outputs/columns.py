@@ -59,11 +59,10 @@ def arrow_text(series: pd.Series, combine: bool = True) -> Any:
         return whole(text) if combine else text
     if series.dtype != object:
         return None
-    values = series.tolist()
+    codes, values = distinct_objects(series.to_numpy(dtype=object))  # one text per distinct object, not per cell
     kinds = set(map(type, values))
     if not kinds <= _PLAIN_TYPES:
         return None
-    codes, values = distinct_objects(values)  # one text per distinct object, not per cell
     if str in kinds:
         blank = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
         text = pa.array(list(map(str, values)), type=pa.large_string(), mask=blank)

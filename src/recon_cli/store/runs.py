@@ -167,6 +167,12 @@ def _text_values(column: pd.Series, field: Field) -> Any:
         return pc.cast(pa.array(column.astype("int64")), pa.large_string())
     if isinstance(column.dtype, pd.StringDtype):
         return pa.array(column, type=pa.large_string(), from_pandas=True)
+    if field.kind == FieldKind.IDS:
+        from recon_cli.outputs.columns import id_lists
+
+        lists = id_lists(column)  # lists of ids joined by Arrow; a missing list stays NULL, an empty one ""
+        if lists is not None:
+            return pc.binary_join(lists, pa.scalar(",", pa.large_string()))
     values = _sql_values(column, field)
     if field.kind in (FieldKind.INT, FieldKind.BOOL):
         return [None if v is None else str(int(v)) for v in values]
@@ -197,7 +203,7 @@ def _sql_values(column: pd.Series, field: Field) -> list[Any]:
     if isinstance(column.dtype, pd.StringDtype):  # through arrow: twice as fast as numpy
         return pa.array(column).to_pylist()  # type: ignore[no-any-return]
     if field.is_decimal:  # each amount's own digits (0 and 0.00 are equal): text per distinct object
-        codes, distinct = distinct_objects(column.tolist())
+        codes, distinct = distinct_objects(column.to_numpy(dtype=object))
         texts = np.array(list(map(str, distinct)), dtype=object)
         texts = texts if codes is None else texts[codes]
         texts[column.isna().to_numpy()] = None

@@ -83,13 +83,13 @@ def _key(name: Any, customer_id: Any, currency: Any) -> tuple[str, str, str]:
 
 def _line_groups(cells: Mapping[str, Any], lines: pd.DataFrame) -> dict[tuple[str, str, str], list[Any]]:
     """(customer name, id, currency) -> [money at risk, over-billed, lines needing a person], in the
-    order customers first appear; grouped by Arrow and summed exactly by `frames.group_totals`."""
+    order customers first appear; grouped by Arrow and summed exactly by `decimals.group_totals`."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from recon_cli.frames import group_totals
+    from recon_cli.decimals import group_totals
 
     blanks = pa.array(["nan", "None", "<NA>"], pa.large_string())
     parts = []
