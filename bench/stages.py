@@ -47,8 +47,9 @@ STAGES = [
 ]
 
 
-def timed(seconds: dict[str, float], module: str, name: str) -> None:
-    """Replace module.name with a wrapper adding its wall time to seconds[name]; a renamed stage fails here."""
+def timed(seconds: dict[str, float], peaks: dict[str, float], module: str, name: str) -> None:
+    """Replace module.name with a wrapper adding its wall time to seconds[name] and noting the process's
+    peak RSS once it returns in peaks[name]; a renamed stage fails here."""
     owner = importlib.import_module(module)
     original: Callable[..., Any] = getattr(owner, name)
 
@@ -59,6 +60,7 @@ def timed(seconds: dict[str, float], module: str, name: str) -> None:
             return original(*args, **kwargs)
         finally:
             seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
+            peaks[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     setattr(owner, name, wrapper)
 
@@ -66,8 +68,9 @@ def timed(seconds: dict[str, float], module: str, name: str) -> None:
 def child(size: int, data: Path) -> None:
     """Reconcile and save one month in this process; print {stage: seconds, ...} as JSON."""
     seconds: dict[str, float] = {}
+    peaks: dict[str, float] = {}
     for module, name in STAGES:
-        timed(seconds, module, name)
+        timed(seconds, peaks, module, name)
     from recon_cli import runner
     from recon_cli.options import parse_as_of
     from recon_cli.pipeline import RunInputs
@@ -80,7 +83,10 @@ def child(size: int, data: Path) -> None:
         runner.run_month(inputs, runner.Outputs(), Path(scratch) / "recon.db")
         total = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"stages": seconds, "total": total, "peak_mib": peak, "lines": size}))
+    # The stage that set the peak: the first, in the order the stages ended, after which the peak was reached.
+    ended = sorted(peaks, key=peaks.__getitem__)
+    setter = next((name for name in ended if peaks[name] >= peak - 1), "")
+    print(json.dumps({"stages": seconds, "total": total, "peak_mib": peak, "peak_stage": setter, "lines": size}))
 
 
 def table(results: list[dict[str, Any]]) -> list[str]:
@@ -100,7 +106,8 @@ def table(results: list[dict[str, Any]]) -> list[str]:
         grown = [growth(v, values[0], r["lines"] / first["lines"]) for v, r in zip(values[1:], results[1:],
                                                                                   strict=True)]
         rows.append(f"| {label} | {' | '.join(f'{v:.2f}' for v in values)} | {' | '.join(grown)} |")
-    peaks = ", ".join(f"{r['lines']:,}: {r['peak_mib']:,.0f} MiB" for r in results)
+    peaks = ", ".join(f"{r['lines']:,}: {r['peak_mib']:,.0f} MiB (reached in `{r.get('peak_stage', '')}`)"
+                      for r in results)
     return [*rows, "", f"Peak RSS: {peaks}."]
 
 
