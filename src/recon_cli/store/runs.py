@@ -53,8 +53,7 @@ def save_run(conn: sqlite3.Connection, result: ReconResult, texts: ColumnTexts |
         aliases = lines.loc[lines["alias"] != "", ["alias", "id"]]
         conn.executemany("INSERT INTO line_aliases (sub_key, id) VALUES (?, ?)",
                          zip(aliases["alias"].tolist(), aliases["id"].tolist(), strict=True))
-        _save_lines(conn, lines, seq, texts if texts is not None and texts.frame is result.lines
-                    else _column_texts(result.lines))
+        _save_lines(conn, lines, seq, texts if texts is not None and texts.frame is result.lines else None)
         _save_customers(conn, s.run_id, result.subscriptions)
         extra_columns = {"subscriptions": {"line_keys": _line_lists(lines, seq, result.subscriptions)}}
         for table, frame in (("missing", result.missing), ("evidence", result.evidence),
@@ -133,28 +132,33 @@ def _joined_groups(codes: np.ndarray, count: int, texts: pa.Array, separator: st
     return pc.binary_join(lists, pa.scalar(separator, pa.large_string()))
 
 
-def _column_texts(lines: pd.DataFrame) -> ColumnTexts:
-    from recon_cli.outputs.columns import ColumnTexts
-
-    return ColumnTexts(lines)
-
-
-def _save_lines(conn: sqlite3.Connection, lines: pd.DataFrame, seq: int, texts: ColumnTexts) -> None:
+def _save_lines(conn: sqlite3.Connection, lines: pd.DataFrame, seq: int, texts: ColumnTexts | None) -> None:
     """The run's lines as packed records (store/packing.py), in the layout of today's catalogue.
 
-    Decimal columns are packed from `texts` (each amount's own digits, made once per run)."""
+    Decimal columns are packed as text with each amount's own digits: from `texts` when the run's
+    writers made them, else a slice at a time (made whole for the save alone, they held ~270 MB
+    through it at a million lines)."""
     fields = TABLES["lines"]
     conn.execute("INSERT INTO line_layouts (seq, fields) VALUES (?, ?)", (seq, ",".join(f.name for f in fields)))
-    made = {f.name: texts.get(f.name) for f in fields if f.is_decimal and f.name in lines.columns}
+    made = {f.name: texts.get(f.name) for f in fields if f.is_decimal and f.name in lines.columns} if texts else {}
     decimals = {name: text for name, text in made.items() if text is not None}
     for start in range(0, len(lines), _CHUNK):
         part = lines.iloc[start:start + _CHUNK]
         columns = [decimals[f.name].slice(start, _CHUNK) if f.name in decimals
-                   else _text_values(part[f.name], f) if f.name in part.columns else [None] * len(part)
+                   else (_slice_text(part[f.name], f) if f.name in part.columns else [None] * len(part))
                    for f in fields]
         # sub_key '' (not indexed): the subscription's row lists its lines (`_line_lists`).
         conn.executemany("INSERT INTO lines (id, sub_key, record) VALUES (?, '', ?)",
                          zip(part["id"].tolist(), pack_columns(columns), strict=True))
+
+
+def _slice_text(column: pd.Series, field: Field) -> Any:
+    """A slice of a column as text for packing: a Decimal column through `arrow_text` (as the writers
+    show it), the others through `_text_values`."""
+    from recon_cli.outputs.columns import arrow_text
+
+    text = arrow_text(column) if field.is_decimal else None
+    return text if text is not None else _text_values(column, field)
 
 
 def _text_values(column: pd.Series, field: Field) -> Any:
