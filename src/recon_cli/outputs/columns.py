@@ -120,6 +120,10 @@ class ColumnTexts:
             self._made[name] = arrow_text(self.frame[name]) if name in self.frame.columns else None
         return self._made[name]
 
+    def made(self, name: str) -> pa.Array | None:
+        """The column as text if a writer has made it already (`get`), else None."""
+        return self._made.get(name)
+
 
 def formula_cells(text: pa.Array) -> pa.Array | None:
     """Per cell, whether it is text a spreadsheet would evaluate if typed (`files.safe_text`'s rule);

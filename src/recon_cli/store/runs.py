@@ -135,12 +135,12 @@ def _joined_groups(codes: np.ndarray, count: int, texts: pa.Array, separator: st
 def _save_lines(conn: sqlite3.Connection, lines: pd.DataFrame, seq: int, texts: ColumnTexts | None) -> None:
     """The run's lines as packed records (store/packing.py), in the layout of today's catalogue.
 
-    Decimal columns are packed as text with each amount's own digits: from `texts` when the run's
-    writers made them, else a slice at a time (made whole for the save alone, they held ~270 MB
-    through it at a million lines)."""
+    Decimal columns are packed as text with each amount's own digits: those the run's writers made
+    already from `texts`, the others a slice at a time (made whole for the save alone, they held
+    ~270 MB through it at a million lines)."""
     fields = TABLES["lines"]
     conn.execute("INSERT INTO line_layouts (seq, fields) VALUES (?, ?)", (seq, ",".join(f.name for f in fields)))
-    made = {f.name: texts.get(f.name) for f in fields if f.is_decimal and f.name in lines.columns} if texts else {}
+    made = {f.name: texts.made(f.name) for f in fields if f.is_decimal and f.name in lines.columns} if texts else {}
     decimals = {name: text for name, text in made.items() if text is not None}
     for start in range(0, len(lines), _CHUNK):
         part = lines.iloc[start:start + _CHUNK]
