@@ -85,7 +85,7 @@ def _reconcile(inputs: RunInputs, confirmations: Sequence[Confirmation], run_id:
     if inputs.period is not None and not match.has_seat_charges(lines, inputs.period):
         notes.append(explain.period_warning(inputs.period, match.invoice_period(lines)))
     matched_keys = lines.loc[lines["sub_key"] != "", "sub_key"].drop_duplicates()
-    currencies = set(lines["currency"]) - {""}
+    currencies = set(lines["currency"].unique().tolist()) - {""}
     due, not_checked = match.missing_subscriptions(subscriptions.frame, matched_keys, period, currencies,
                                                    invoices.default_currency)
     # Matched and the missing found: the input rows are let go before the run's largest frames are made.
