@@ -238,3 +238,13 @@ def test_factorized_is_pandas_factorize_of_the_values(picks: list[int], shared: 
     expected_codes, expected_uniques = pd.factorize(values, sort=False, use_na_sentinel=True)
     assert codes.tolist() == expected_codes.tolist()
     assert [repr(u) for u in uniques] == [repr(u) for u in expected_uniques]
+
+
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from(" \t{}oOrRgG:aB\u00a0É"), max_size=10)),
+                max_size=20))
+def test_id_key_is_the_full_pipeline_of_its_documented_steps(ids: list[str | None]) -> None:
+    from recon_cli.normalize import id_key
+
+    text = pd.Series(ids, dtype="str")
+    full = text.str.strip().str.lower().str.replace(r"^org:", "", regex=True).str.strip("{}").str.strip()
+    assert id_key(text).equals(full)
