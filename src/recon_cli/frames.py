@@ -154,11 +154,10 @@ def factorized(values: pd.Series) -> tuple[np.ndarray, Any]:
     if values.dtype != object or not len(values):
         return pd.factorize(values, sort=False, use_na_sentinel=True)
     cells = values.to_numpy(dtype=object)
-    codes, objects = pd.factorize(object_addresses(cells))
-    if len(objects) * 2 > len(cells):  # most cells hold their own object: by value at once
+    codes, objects = distinct_objects(cells)  # the objects in order of first appearance, as by value
+    if codes is None:  # most cells hold their own object: by value at once
         return pd.factorize(cells, sort=False, use_na_sentinel=True)
-    seen = np.maximum.accumulate(codes)  # the objects in order of first appearance, as by value
-    value_codes, uniques = pd.factorize(cells[np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]])], sort=False,
+    value_codes, uniques = pd.factorize(np.fromiter(objects, dtype=object, count=len(objects)), sort=False,
                                         use_na_sentinel=True)
     return value_codes[codes], uniques
 

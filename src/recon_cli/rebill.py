@@ -148,7 +148,6 @@ def _selling_values(quantity: Any, price: Any, billed: Any, sold: Any) -> tuple[
     return terms[codes], np.array([t is not None for t in terms[:-1]], dtype=bool)[codes]
 
 
-
 def _customers(lines: pd.DataFrame) -> tuple[Any, list[tuple[str, str, str]]]:
     """Each line's customer (name, id, currency) as a code (-1: one of them missing), and the customers."""
     import numpy as np

@@ -140,7 +140,7 @@ def _save_lines(conn: sqlite3.Connection, lines: pd.DataFrame, seq: int, texts: 
     ~270 MB through it at a million lines)."""
     fields = TABLES["lines"]
     conn.execute("INSERT INTO line_layouts (seq, fields) VALUES (?, ?)", (seq, ",".join(f.name for f in fields)))
-    made = {f.name: texts.made(f.name) for f in fields if f.is_decimal and f.name in lines.columns} if texts else {}
+    made = {f.name: texts.made(f.name) for f in fields if f.is_decimal} if texts is not None else {}
     decimals = {name: text for name, text in made.items() if text is not None}
     for start in range(0, len(lines), _CHUNK):
         part = lines.iloc[start:start + _CHUNK]
