@@ -221,6 +221,26 @@ def test_light_commands_do_not_import_pandas_or_openpyxl(argv: list[str], tmp_pa
         assert line.endswith("False"), line
 
 
+@pytest.mark.parametrize("chosen", [None, "system"])
+def test_a_run_allocates_from_jemalloc_unless_the_user_chose_a_pool(chosen: str | None, tmp_path: Path) -> None:
+    """`recon run` has Arrow allocate from jemalloc where pyarrow has it (collection.reuse_freed_pages);
+    a pool the user chose in ARROW_DEFAULT_MEMORY_POOL is left as it is."""
+    code = (
+        "import sys\n"
+        f"sys.argv = ['recon', 'run', *{clean_month(tmp_path)!r}]\n"
+        "from recon_cli.cli import cli\n"
+        "try:\n    cli()\nexcept SystemExit as exit:\n    print('EXIT', exit.code)\n"
+        "import pyarrow as pa\n"
+        "try:\n    pa.jemalloc_memory_pool()\n    built = True\nexcept NotImplementedError:\n    built = False\n"
+        "print('POOL', pa.default_memory_pool().backend_name, built)\n"
+    )
+    env = {"RECON_HOME": str(tmp_path), "PATH": "", **({"ARROW_DEFAULT_MEMORY_POOL": chosen} if chosen else {})}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env)
+    assert "EXIT 0" in done.stdout, done.stdout + done.stderr
+    pool, built = next(text for text in done.stdout.splitlines() if text.startswith("POOL")).split()[1:]
+    assert pool == (chosen or ("jemalloc" if built == "True" else "mimalloc"))
+
+
 def test_confirming_a_missing_subscription_stops_it_needing_a_person(tmp_path: Path) -> None:
     """A subscription absent from the invoice can be confirmed; it stays listed, and the exit code clears."""
     paths = month(tmp_path, [seat("s1", 5)], [subscription("s1", 5), subscription("elsewhere", 3)])

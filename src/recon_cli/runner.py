@@ -99,8 +99,9 @@ def run_month(inputs: RunInputs, outputs: Outputs, store_path: Path,
               label: str | None = None) -> Outcome:
     """Reconcile a month with the store's confirmations, write its outputs, save the run (`_run_month`),
     with the cycle collector paused throughout (collection.py)."""
-    from recon_cli.collection import paused_collection
+    from recon_cli.collection import paused_collection, reuse_freed_pages
 
+    reuse_freed_pages()
     with paused_collection():
         return _run_month(inputs, outputs, store_path, progress, save=save, label=label)
 
@@ -146,16 +147,16 @@ def _run_month(inputs: RunInputs, outputs: Outputs, store_path: Path, progress: 
 
 def export_run(connection: sqlite3.Connection, run_id: str | None, outputs: Outputs) -> Outcome:
     """Re-render a stored run (the newest by default) without reading its inputs again."""
+    from recon_cli.collection import paused_collection, reuse_freed_pages
     from recon_cli.outputs.files import Staging
 
     check_outputs(outputs)
+    reuse_freed_pages()
     try:
         result = store.load_result(connection, run_id)
         result = with_since_last(connection, result) if outputs.xlsx is not None else result
     finally:
         connection.close()
-    from recon_cli.collection import paused_collection
-
     with paused_collection(), Staging() as staging:
         written = write_outputs(result, outputs, lambda _message: None)
         staging.commit()
