@@ -14,6 +14,8 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -263,6 +265,48 @@ def test_no_cell_anywhere_is_a_formula(money_result: ReconResult, tmp_path: Path
     assert note.data_type == "s"
     customer = next(c for c in book["Margin"]["A"] if c.value == HYPERLINK)
     assert customer.quotePrefix
+
+
+@pytest.mark.parametrize("name", ["  Leading", "Trailing  ", "\u00a0no-break", "tab\t", " "])
+def test_blank_space_at_an_end_of_text_is_kept(name: str, tiny_result: ReconResult, tmp_path: Path) -> None:
+    """Text with blank space at either end is marked xml:space="preserve" and reads back exactly; other
+    text goes without it (as openpyxl writes it: on every cell it was a fifth of the Lines sheet)."""
+    import zipfile
+
+    book = write(with_lines(tiny_result, customer_name={2: name}), tmp_path)
+    assert book["Lines"].cell(4, 2).value == name
+    with zipfile.ZipFile(tmp_path / "recon.xlsx") as archive:
+        sheet = archive.read(f"xl/worksheets/sheet{SHEETS.index('Lines') + 1}.xml").decode()
+    opened = {m.group(2): m.group(1) for m in re.finditer(r'<is><t( xml:space="preserve")?>([^<]*)</t>', sheet)}
+    assert opened[xml_text(name)] == ' xml:space="preserve"'
+    assert opened["Contoso Ltd"] is None
+
+
+def xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.none() | st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=6),
+                min_size=1, max_size=8), st.sampled_from(["text", "status"]))
+def test_column_wise_rows_are_the_cells_one_by_one(values: list[str | None], kind: str) -> None:
+    """`rows_xml` renders a text column, from cell values (`column_values`) or column-wise from the frame
+    (`table_column`, the Lines sheet), as `cell_xml` renders each of its cells, for any text: XML-illegal
+    characters dropped, escapes, the quote prefix of formula-like text, xml:space only where needed."""
+    from openpyxl import Workbook
+
+    from recon_cli.outputs.xlsx.rows import rows_xml, table_column
+
+    wb = Workbook(write_only=True)
+    styles = xlsx_cells.Styles(wb, wb.create_sheet())
+    columns = (xlsx_cells.Col("customer_name", "Customer", kind),)
+    series = pd.Series(values, dtype="str", name="customer_name")
+    expected = "".join(
+        f'<row r="{row}">'
+        + xlsx_cells.cell_xml(f"A{row}", value, styles.status_attr.get(value, "") if kind == "status" else "", styles)
+        + "</row>" for row, value in enumerate(values, start=2))
+    for cells in (xlsx_cells.column_values(series, kind), table_column(series, kind)):
+        assert bytes(rows_xml(columns, [cells], 2, styles)).decode() == expected
 
 
 # --- Summary -----------------------------------------------------------------------------

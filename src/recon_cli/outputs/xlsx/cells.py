@@ -44,6 +44,9 @@ _CURRENCY_CODE = re.compile(r"[A-Z]{3}")  # only ISO codes go into a number form
 XML_ILLEGAL_PATTERN = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"  # characters openpyxl refuses
 _XML_ILLEGAL = re.compile(XML_ILLEGAL_PATTERN)
 XML_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))  # "&" first
+# What opens a text cell's text: xml:space="preserve" only where blank space at an end would otherwise be
+# lost (openpyxl's rule, and a cell of blanks alone too); on every cell it was a fifth of the Lines sheet.
+TEXT_OPEN, TEXT_OPEN_PRESERVED = "<t>", '<t xml:space="preserve">'
 _TITLE_ILLEGAL = re.compile(r"[\\*?:/\[\]]")
 
 STATUS_FILLS: dict[str, str] = {
@@ -292,12 +295,15 @@ def _escape(text: str) -> str:
 
 
 def text_xml(ref: str, text: str, attr: str, styles: Styles) -> str:
-    """One text cell: an inline string (never evaluated), quote-prefixed if it looks like a formula."""
+    """One text cell: an inline string (never evaluated), quote-prefixed if it looks like a formula;
+    nothing for text of XML-illegal characters alone (blank, as `rows.rows_xml` leaves it)."""
     text = _XML_ILLEGAL.sub("", text)[:MAX_CELL_TEXT]
+    if not text:
+        return ""
     if is_risky(text):
         attr = styles.quoted(attr)
-    escaped = _escape(text)
-    return f'<c r="{ref}"{attr} t="inlineStr"><is><t xml:space="preserve">{escaped}</t></is></c>'
+    opening = TEXT_OPEN_PRESERVED if text[:1].isspace() or text[-1:].isspace() else TEXT_OPEN
+    return f'<c r="{ref}"{attr} t="inlineStr"><is>{opening}{_escape(text)}</t></is></c>'
 
 
 def cell_xml(ref: str, value: Any, attr: str, styles: Styles) -> str:

@@ -22,6 +22,8 @@ from recon_cli.outputs.columns import ColumnTexts, arrow_text, formula_cells, id
 from recon_cli.outputs.xlsx.cells import (
     MAX_CELL_TEXT,
     NUMBER_CELLS,
+    TEXT_OPEN,
+    TEXT_OPEN_PRESERVED,
     XML_ESCAPES,
     XML_ILLEGAL_PATTERN,
     Col,
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 
 _XML_ILLEGAL = "".join(map(chr, [*range(0, 9), 11, 12, *range(14, 32)]))  # the characters of XML_ILLEGAL_PATTERN
 _DIGITS = r"^-?[0-9]+(\.[0-9]+)?$"  # a Decimal's own digits, as a number cell holds them
+_OPEN_TEXT, _OPEN_PRESERVED = (f' t="inlineStr"><is>{opening}' for opening in (TEXT_OPEN, TEXT_OPEN_PRESERVED))
 
 
 def table_column(series: pd.Series, kind: str, texts: ColumnTexts | None = None) -> pa.Array:
@@ -86,23 +89,31 @@ def _per_value(text: pa.Array, attr_of: Callable[[str], str]) -> pa.Array:
     return pc.fill_null(attrs.take(encoded.indices), large(""))
 
 
-def _text_cells(col: Col, text: pa.Array, fixed: str, styles: Styles) -> tuple[Any, pa.Array]:
-    """A text column's style attribute (one for the column, or one per cell) and its escaped text."""
+def _text_cells(col: Col, text: pa.Array, fixed: str, styles: Styles) -> tuple[Any, Any, pa.Array]:
+    """A text column's style attribute (one for the column, or one per cell), what opens each cell's text
+    (`<t xml:space="preserve">` only for text with blank space at an end, as `cells.text_xml`), and its
+    escaped text."""
     style = styles.status_attr if col.kind == "status" else styles.mark_attr if col.mark else None
     cells = formula_cells(text)
     risky = cells is not None and bool(pc.any(cells).as_py())
-    attrs: Any = large(fixed)
+    attrs: Any = fixed
     if style is not None:  # text stays exact; a formula-like cell gets the quote-prefix style
         def attr(v: str) -> str:
             return styles.quoted(style.get(v, fixed)) if risky and is_risky(v) else style.get(v, fixed)
 
         attrs = _per_value(text, attr)
     elif risky:
-        attrs = pc.if_else(cells, large(styles.quoted(fixed)), attrs)
+        attrs = pc.if_else(cells, large(styles.quoted(fixed)), large(fixed))
+    # Blank space at an end, as Python's str.isspace has it (utf8_trim_whitespace trims the same characters).
+    opens: Any = _OPEN_TEXT
+    ends_blank = pc.fill_null(pc.not_equal(pc.binary_length(pc.utf8_trim_whitespace(text)), pc.binary_length(text)),
+                              False)
+    if pc.any(ends_blank).as_py():
+        opens = pc.if_else(ends_blank, large(_OPEN_PRESERVED), large(_OPEN_TEXT))
     if has_bytes(text, byte_table("&<>\r")):
         for character, entity in XML_ESCAPES:
             text = pc.replace_substring(text, character, entity)
-    return attrs, text
+    return attrs, opens, text
 
 
 def rows_xml(columns: tuple[Col, ...], chunk: list[list[Any]] | list[pa.Array], first_row: int,
@@ -122,27 +133,39 @@ def rows_xml(columns: tuple[Col, ...], chunk: list[list[Any]] | list[pa.Array], 
     if isinstance(currency, pa.Array):
         currency = currency.to_pylist()
     row_money: pa.Array | None = None
-    cells: list[Any] = []
+    parts: list[str | pa.Array] = ['<row r="', numbers, '">']
     for j, (col, values) in enumerate(zip(columns, chunk, strict=True)):
         ref = get_column_letter(j + 1)
         text = _texts(values)
         if col.kind in NUMBER_CELLS:
             if col.kind != "money":
-                attrs: Any = large(styles.kind_attr[col.kind])
+                attrs: Any = styles.kind_attr[col.kind]
             elif col.currency:
-                attrs = large(styles.money_attrs([col.currency])[0])
+                attrs = styles.money_attrs([col.currency])[0]
             else:
                 if row_money is None:
                     row_money = pa.array(styles.money_attrs(currency), pa.large_string())
                 attrs = row_money
-            head, middle, tail = f'<c r="{ref}', "><v>", "</v></c>"
+            middle, tail = "><v>", "</v></c>"
         else:
             fixed = styles.kind_attr.get(col.kind, styles.indent_attr if after_number(columns, j) else "")
-            attrs, text = _text_cells(col, text, fixed, styles)
-            head, middle, tail = f'<c r="{ref}', ' t="inlineStr"><is><t xml:space="preserve">', "</t></is></c>"
-        cell = pc.binary_join_element_wise(large(head), numbers, large('"'), attrs, large(middle), text, large(tail),
-                                           large(""))
-        cells.append(pc.fill_null(cell, large("")))  # a blank cell: the join is null, written as nothing
-    rows = pc.binary_join_element_wise(large('<row r="'), numbers, large('">'), *cells, large("</row>"), large(""))
+            attrs, middle, text = _text_cells(col, text, fixed, styles)
+            tail = "</t></is></c>"
+        cell = [f'<c r="{ref}', numbers, '"', attrs, middle, text, tail]
+        # A blank cell is left out: its join is null, written as nothing. A column without blanks goes
+        # straight into the rows' join, which costs Arrow about as much per piece as per byte.
+        parts += [pc.fill_null(_joined(cell), large(""))] if text.null_count else cell
+    rows = _joined([*parts, "</row>"])
     pieces = list(text_pieces(rows))  # views of the Arrow buffer: no copy for one piece
     return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+
+def _joined(parts: list[str | pa.Array]) -> pa.Array:
+    """Text arrays and constant text, joined row by row; adjacent constants first made one piece."""
+    merged: list[Any] = []
+    for part in parts:
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        else:
+            merged.append(part)
+    return pc.binary_join_element_wise(*(large(p) if isinstance(p, str) else p for p in merged), large(""))
