@@ -31,8 +31,9 @@ def paused_collection() -> Iterator[None]:
 def return_freed_pages() -> None:
     """Have mimalloc, Arrow's allocator where it has no jemalloc (`reuse_freed_pages`), give freed pages
     back to the system at once rather than after its default delay: the run frees large columns stage
-    after stage, and the delay let them add up. Measured at a million lines: peak memory 2,826 -> 2,709 MiB (median of 3), wall time
-    within the noise. Must run before pyarrow loads; the user's own setting wins.
+    after stage, and the delay let them add up. Measured at a million lines: peak memory 2,826 -> 2,709
+    MiB (median of 3), wall time within the noise. Must run before pyarrow loads; the user's own setting
+    wins.
     """
     os.environ.setdefault("MIMALLOC_PURGE_DELAY", "0")
 
