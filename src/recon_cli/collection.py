@@ -1,5 +1,5 @@
 """How a run's process treats its memory: the cycle collector paused while a run is made, saved or
-loaded; Arrow's allocator one that reuses the pages it frees.
+loaded; Arrow allocating from a pool that reuses the pages it frees.
 
 A million-line run holds a million small lists (each line's evidence ids, its scheduled changes)
 and makes many more on its way; the collector rescans every one of them each time it runs, which
@@ -42,7 +42,7 @@ def reuse_freed_pages() -> None:
     """Have Arrow allocate from jemalloc, which keeps pages it frees for a moment and reuses them, rather
     than mimalloc (pyarrow's default), whose fresh pages each cost a page fault: on this project's 2-core
     machine a run's system time was mostly those faults. Measured at a million lines (two rounds each):
-    `recon run` 82-85 s -> 62-66 s, system time 28-38 s -> 17-19 s, peak 2,632-2,642 -> 2,221-2,262 MiB.
+    `recon run` 82-85 s -> 62-66 s, system time 28-38 s -> 17-19 s, peak 2,571-2,580 -> 2,169-2,209 MiB.
     Buffers made before keep their own pool. Nothing changes where pyarrow was built without jemalloc
     (Windows), or when the user chose a pool (ARROW_DEFAULT_MEMORY_POOL).
     """
