@@ -133,6 +133,10 @@ def rows_xml(columns: tuple[Col, ...], chunk: list[list[Any]] | list[pa.Array], 
     if isinstance(currency, pa.Array):
         currency = currency.to_pylist()
     row_money: pa.Array | None = None
+    # A cell's reference ends in the row number: `numbers` joined once with each constant that follows it
+    # (the cell's style and opening tag) serves every column sharing that constant, one join argument
+    # per cell fewer (Arrow's element-wise join costs per argument and row, not per byte).
+    numbered: dict[str, pa.Array] = {}
     parts: list[str | pa.Array] = ['<row r="', numbers, '">']
     for j, (col, values) in enumerate(zip(columns, chunk, strict=True)):
         ref = get_column_letter(j + 1)
@@ -151,7 +155,13 @@ def rows_xml(columns: tuple[Col, ...], chunk: list[list[Any]] | list[pa.Array], 
             fixed = styles.kind_attr.get(col.kind, styles.indent_attr if after_number(columns, j) else "")
             attrs, middle, text = _text_cells(col, text, fixed, styles)
             tail = "</t></is></c>"
-        cell = [f'<c r="{ref}', numbers, '"', attrs, middle, text, tail]
+        if isinstance(attrs, str) and isinstance(middle, str):
+            after = '"' + attrs + middle
+            if after not in numbered:
+                numbered[after] = _joined([numbers, after])
+            cell = [f'<c r="{ref}', numbered[after], text, tail]
+        else:
+            cell = [f'<c r="{ref}', numbers, '"', attrs, middle, text, tail]
         # A blank cell is left out: its join is null, written as nothing. A column without blanks goes
         # straight into the rows' join: one join and one buffer fewer per column.
         parts += [pc.fill_null(_joined(cell), large(""))] if text.null_count else cell
