@@ -10,12 +10,15 @@ went into `--csv` raw.
 from __future__ import annotations
 
 import csv
+import errno
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -119,6 +122,86 @@ def test_an_interrupted_output_leaves_the_old_files_and_no_temporary(tmp_path: P
     assert {name: (tmp_path / name).read_text() for name in old} == old
     assert temporaries(tmp_path) == []
     assert stored_runs(tmp_path / "recon.db") == 0
+
+
+def test_an_output_that_fails_after_the_save_saves_no_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The outputs are written on a second thread while the run is saved; the save commits only once they
+    are written. A full disk under the JSON, found after every row of the run went into the store: exit
+    2 naming the output, no run saved, the old files untouched, no temporary file."""
+    from recon_cli import store
+    from recon_cli.outputs import json as json_output
+
+    old = {name: f"old {name}\n" for name in ("out.csv", "out.json")}
+    for name, text in old.items():
+        (tmp_path / name).write_text(text)
+    saved = threading.Event()
+    real_save = store.save_run
+
+    def save_then_wait(*args: object, **kwargs: object) -> None:
+        commit = kwargs["before_commit"]
+        assert callable(commit)
+        real_save(*args, before_commit=lambda: (saved.set(), commit()))  # type: ignore[arg-type]
+
+    def full_disk(*_args: object) -> None:
+        assert saved.wait(30)  # the save's rows are all in before the output fails
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store, "save_run", save_then_wait)
+    monkeypatch.setattr(json_output, "write_json", full_disk)
+    code, out = invoke("run", *a_month(tmp_path), "--csv", str(tmp_path / "out.csv"),
+                       "--json", str(tmp_path / "out.json"))
+    assert code == ExitCode.BAD_INPUT and "--json" in out and "No space left" in out
+    assert stored_runs(tmp_path / "recon.db") == 0
+    assert {name: (tmp_path / name).read_text() for name in old} == old
+    assert temporaries(tmp_path) == []
+
+
+def test_a_save_that_fails_stops_the_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The save fails (the store's disk is full) while the workbook is still being written on the other
+    thread: the writer stops at its next piece, nothing is put in place, no temporary file is left, exit 2
+    names the store."""
+    from recon_cli.errors import InputError
+    from recon_cli.outputs.xlsx import stream
+    from recon_cli.store import runs
+
+    (tmp_path / "out.xlsx").write_text("old\n")
+    writing, stopped = threading.Event(), threading.Event()
+    real_write = files.write_alongside
+
+    def slow_pieces(out: object, pieces: Iterable[bytes]) -> None:
+        def held() -> Iterator[bytes]:
+            writing.set()
+            for piece in pieces:
+                yield piece
+                time.sleep(0.05)
+            yield from (b"" for _ in range(600))  # ~30 s more unless stopped
+        try:
+            real_write(out, held())  # type: ignore[arg-type]
+        except files.OutputAbandoned:
+            stopped.set()
+            raise
+
+    def disk_full(*_args: object) -> None:
+        assert writing.wait(30)
+        raise InputError("the run store: the disk is full; free some space or pass another --store")
+
+    monkeypatch.setattr(stream, "write_alongside", slow_pieces)
+    monkeypatch.setattr(runs, "_save_customers", disk_full)
+    started = time.monotonic()
+    code, out = invoke("run", *a_month(tmp_path), "--xlsx", str(tmp_path / "out.xlsx"))
+    assert code == ExitCode.BAD_INPUT and "disk is full" in out
+    assert stopped.is_set() and time.monotonic() - started < 20
+    assert (tmp_path / "out.xlsx").read_text() == "old\n"
+    assert temporaries(tmp_path) == [] and stored_runs(tmp_path / "recon.db") == 0
+
+
+def test_an_abandoned_staging_stops_its_writers(tmp_path: Path) -> None:
+    """`Staging.abandon`: a writer still running stops at its next piece and its file is removed."""
+    with files.Staging() as staging:
+        staging.abandon()
+        with pytest.raises(files.OutputAbandoned), files.atomic_write(tmp_path / "a.txt", "wb") as handle:
+            files.write_alongside(handle, iter([b"a", b"b"]))
+    assert not (tmp_path / "a.txt").exists() and temporaries(tmp_path) == []
 
 
 def test_staging_renames_all_or_none(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from recon_cli import pipeline, store
 
 if TYPE_CHECKING:
     from recon_cli.outputs.columns import ColumnTexts
+    from recon_cli.outputs.files import Staging
     from recon_cli.pipeline import RunInputs
     from recon_cli.result import ReconResult
 
@@ -136,13 +137,38 @@ def _run_month(inputs: RunInputs, outputs: Outputs, store_path: Path, progress: 
 
         texts = ColumnTexts(result.lines)  # the lines' text, made once for the outputs and the store
         with Staging() as staging:
-            written = write_outputs(result, outputs, progress, texts)
-            progress("saving the run")
-            store.save_run(connection, result, texts)
+            written = _write_while_saving(connection, result, outputs, progress, texts, staging)
             staging.commit()
         return Outcome(result, {"store": str(store_path), "run": result.summary.run_id, **written})
     finally:
         connection.close()
+
+
+def _write_while_saving(connection: sqlite3.Connection, result: ReconResult, outputs: Outputs,
+                        progress: Callable[[str], None], texts: ColumnTexts, staging: Staging) -> dict[str, str]:
+    """The outputs written by a second thread while this one saves the run: the writers spend their
+    time in Arrow, zlib and the disk, the save in SQLite, so on two cores each mostly hides the other.
+    The save's transaction commits only once the outputs are written: a failed output saves nothing."""
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not outputs:
+        progress("saving the run")
+        store.save_run(connection, result, texts)
+        return {}
+    progress("writing the outputs and saving the run")
+    with ThreadPoolExecutor(1, thread_name_prefix="recon-outputs") as pool:
+        # In this thread's context, so that the files wait for the Staging's commit. Progress stays on this
+        # thread (the terminal's spinner), and the connection too (sqlite3's rule).
+        writing = pool.submit(contextvars.copy_context().run, write_outputs, result, outputs,
+                              lambda _message: None, texts)
+        try:
+            store.save_run(connection, result, texts, before_commit=writing.result)
+        except BaseException:
+            staging.abandon()  # the writer stops at its next piece; Staging removes what it wrote
+            writing.exception()
+            raise
+    return writing.result()
 
 
 def export_run(connection: sqlite3.Connection, run_id: str | None, outputs: Outputs) -> Outcome:

@@ -85,6 +85,12 @@ class Staging:
 
     def __init__(self) -> None:
         self.pending: list[tuple[Path, Path]] = []
+        self.abandoned = threading.Event()  # set: a writer on another thread stops at its next piece
+
+    def abandon(self) -> None:
+        """Stop the writers still running on another thread (`write_alongside`): the run has failed and
+        their files would be removed anyway."""
+        self.abandoned.set()
 
     def __enter__(self) -> Staging:
         self._token = _STAGING.set(self)
@@ -113,6 +119,11 @@ class Staging:
             self.pending.clear()
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+class OutputAbandoned(Exception):
+    """A writer stopped because the run it belongs to failed on another thread; never reaches the user,
+    whose error is the run's own."""
 
 
 _STAGING: contextvars.ContextVar[Staging | None] = contextvars.ContextVar("staging", default=None)
@@ -240,10 +251,13 @@ def write_alongside(out: IO[bytes], pieces: Iterable[bytes | memoryview | str]) 
 
     writer = threading.Thread(target=write, name="recon-writer", daemon=True)
     writer.start()
+    staging = _STAGING.get()
     try:
         for piece in pieces:
             if failed:
                 break
+            if staging is not None and staging.abandoned.is_set():
+                raise OutputAbandoned("the run failed while this output was written")
             waiting.put(piece.encode("utf-8") if isinstance(piece, str) else piece)
     finally:
         waiting.put(None)

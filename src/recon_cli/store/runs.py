@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -36,10 +37,13 @@ if TYPE_CHECKING:
 _CHUNK = 100_000  # rows converted and inserted (or read and converted) at a time
 
 
-def save_run(conn: sqlite3.Connection, result: ReconResult, texts: ColumnTexts | None = None) -> None:
+def save_run(conn: sqlite3.Connection, result: ReconResult, texts: ColumnTexts | None = None,
+             before_commit: Callable[[], object] | None = None) -> None:
     """Store a run in one transaction: summary, lines, evidence, missing subscriptions, rejects.
 
     `texts`: the lines' columns as text, when the outputs of the run have made them already.
+    `before_commit`: called last inside the transaction (the outputs written alongside): if it raises,
+    nothing of the run is saved.
     """
     s = result.summary
     conn.execute("PRAGMA cache_size = -262144")  # 256 MB: the subscription index takes random inserts
@@ -75,6 +79,8 @@ def save_run(conn: sqlite3.Connection, result: ReconResult, texts: ColumnTexts |
                 # zip over converted columns, not itertuples: under pandas 3 a frame rebuilt from
                 # them would infer the str dtype again and turn None back into NaN.
                 conn.executemany(sql, zip(*columns, strict=True))
+        if before_commit is not None:
+            before_commit()
 
 
 def _save_customers(conn: sqlite3.Connection, run_id: str, states: pd.DataFrame) -> None:
