@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from builders import change, month, seat, subscription
 from recon_cli.errors import InputError
+from recon_cli.formats.numbers import SHORT, bounded
 from recon_cli.pipeline import RunInputs, reconcile
 from recon_cli.result import ReconResult
 
@@ -179,3 +181,14 @@ def test_provider_quantity_is_the_count_after_the_last_event(data: dict[str, Any
     for sub, count in data["expected"].items():
         if sub in found:
             assert found[sub] == (None if count is None else Decimal(count)), sub
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.from_regex(SHORT, fullmatch=True),
+                 st.from_regex(r"[+-]?[1-9]\d{14}(\.\d{12})?|-?0\.0{11}[1-9]|-?0\.0{0,12}", fullmatch=True)))
+def test_a_short_plain_number_is_within_every_bound_as_it_is(text: str) -> None:
+    """parse_numbers skips `bounded` for SHORT text: there it must change nothing, not even the digits shown."""
+    assert re.fullmatch(SHORT, text)  # the largest and smallest SHORT numbers drawn on purpose
+    number = Decimal(text)
+    kept = bounded(number)
+    assert kept is not None and str(kept) == str(number) and kept.as_tuple() == number.as_tuple()

