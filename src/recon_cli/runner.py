@@ -110,7 +110,7 @@ def run_month(inputs: RunInputs, outputs: Outputs, store_path: Path,
 def _run_month(inputs: RunInputs, outputs: Outputs, store_path: Path, progress: Callable[[str], None], *,
                save: bool, label: str | None) -> Outcome:
     """Every output path is checked before the work starts. The outputs are written to temporary
-    files, the run is saved in one transaction, and only then are the files renamed into place,
+    files while the run is saved in one transaction, and only then are the files renamed into place,
     together: an interrupted or failed run leaves no temporary file, no half run, and never a mix
     of old and new outputs. The store is opened (and a read-only or foreign one refused) before the
     work too; with `save=False` (`--no-store`) it is only read, for the confirmations.
