@@ -40,6 +40,7 @@ from recon_cli.records import (
     USAGE_BILLING,
     USAGE_BILLING_FIELDS,
     Output,
+    Status,
     carried,
 )
 from recon_cli.result import ReconResult
@@ -572,3 +573,24 @@ def test_rows_deflated_alongside_keep_their_order_and_failures_surface() -> None
 
     with pytest.raises(ValueError, match="rendering failed"):
         files.write_alongside(io.BytesIO(), broken())
+
+
+_AMOUNTS = st.one_of(st.none(), st.decimals(min_value=-1000, max_value=1000, places=2, allow_nan=False))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([True, False, None, 1, 0]),
+                          st.sampled_from(["matched", "explained", "unexplained", "unmatched", None, ""]),
+                          st.one_of(st.none(), st.sampled_from(["", "why", "=cmd", "\x01", "seats differ"])),
+                          _AMOUNTS, _AMOUNTS, _AMOUNTS), max_size=40))
+def test_exceptions_and_notes_read_only_the_lines_to_look_at(rows: list[tuple[Any, ...]]) -> None:
+    """The Exceptions order, the status notes and the count of lines not matched are the same as when
+    every line's values are read (how the workbook did it before reading only the lines to look at)."""
+    names = ["needs_person", "status", "explanation", "money_at_risk", "over_billed", "price_effect"]
+    lines = pd.DataFrame({name: pd.Series([row[i] for row in rows], dtype=object) for i, name in enumerate(names)})
+    lines["status"] = lines["status"].astype("str")
+    every = xlsx_cells.ColumnValues(lines, xlsx.LINE_COLUMNS)
+    expected = (xlsx.exception_order(every),
+                xlsx._comment_rows(every["status"], every["needs_person"], every["explanation"]),
+                sum(1 for status in every["status"] if status != Status.MATCHED))
+    assert xlsx.exceptions_and_notes(lines) == expected

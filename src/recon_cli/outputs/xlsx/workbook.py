@@ -166,13 +166,27 @@ def _comment_rows(status: list[Any], needs_person: list[Any], explanation: list[
     return {i: explanation[i] for i in (needs + others)[:MAX_COMMENTS]}
 
 
+def exceptions_and_notes(lines: pd.DataFrame) -> tuple[list[int], dict[int, str], int]:
+    """The Exceptions sheet's lines in order (`exception_order`), the notes on status cells
+    (`_comment_rows`), and how many lines are not matched. Python values are read only for the lines
+    needing a person or not matched: a million-line month converted whole cost ~5 s."""
+    looked_at, unmatched = _to_look_at(lines)
+    subset = ColumnValues(lines.iloc[looked_at], LINE_COLUMNS)
+    exceptions = looked_at[exception_order(subset)].tolist()
+    comments = {int(looked_at[i]): note for i, note in
+                _comment_rows(subset["status"], subset["needs_person"], subset["explanation"]).items()}
+    return exceptions, comments, unmatched
+
+
 def _to_look_at(lines: pd.DataFrame) -> tuple[np.ndarray, int]:
-    """The lines needing a person or not matched (the only ones the Exceptions sheet and the notes read
-    as Python values; a million-line month converted whole cost ~5 s), and how many are not matched."""
+    """The lines needing a person or not matched, and how many are not matched."""
     import numpy as np
 
-    flagged = lines["needs_person"].eq(1).fillna(False).to_numpy(dtype=bool)  # as column_values' "flag"
-    unmatched = lines["status"].ne(Status.MATCHED).fillna(True).to_numpy(dtype=bool)
+    # As ColumnValues reads them: a flag is 1 or True, and a field the frame lacks is blank.
+    flagged = (lines["needs_person"].eq(1).fillna(False).to_numpy(dtype=bool) if "needs_person" in lines.columns
+               else np.zeros(len(lines), dtype=bool))
+    unmatched = (lines["status"].ne(Status.MATCHED).fillna(True).to_numpy(dtype=bool) if "status" in lines.columns
+                 else np.ones(len(lines), dtype=bool))
     return np.flatnonzero(flagged | unmatched), int(unmatched.sum())
 
 
@@ -193,9 +207,7 @@ def write_xlsx(result: ReconResult, target: Path, texts: ColumnTexts | None = No
     cells = {c.field: table_column(lines[c.field], c.kind, texts) if c.field in lines.columns
              else pa.nulls(len(lines), pa.large_string()) for c in LINE_COLUMNS}
     converted = ColumnValues(lines, LINE_COLUMNS)
-    looked_at, unmatched = _to_look_at(lines)
-    subset = ColumnValues(lines.iloc[looked_at], LINE_COLUMNS)
-    exceptions = looked_at[exception_order(subset)].tolist()
+    exceptions, comments, unmatched = exceptions_and_notes(lines)
     usage = not result.usage_billing.empty or result.summary.usage_check is not None
     since = {} if result.since_last is None else {"Since last month": (result.since_last, DIFF_COLUMNS)}
     tables = {**since, "Missing": (result.missing, MISSING_COLUMNS), "To bill": (result.to_bill, TO_BILL_COLUMNS),
@@ -209,8 +221,6 @@ def write_xlsx(result: ReconResult, target: Path, texts: ColumnTexts | None = No
     titles = {"Exceptions": _sheet_titles("Exceptions", len(exceptions)),
               "Lines": _sheet_titles("Lines", len(lines)),
               **{name: _sheet_titles(name, len(v[0])) for name, v in values.items()}}
-    comments = {int(looked_at[i]): note for i, note in
-                _comment_rows(subset["status"], subset["needs_person"], subset["explanation"]).items()}
     notes = [f"{name} continues on sheets: {', '.join(parts)}."
              for name, parts in titles.items() if len(parts) > 1]
     if len(comments) < unmatched:
