@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pandas as pd
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from recon_cli.history import MISSING_KIND, STATUS_URGENCY, subscription_states
@@ -51,6 +51,9 @@ def _finest(values: list[Decimal | None]) -> int:
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(LINE, max_size=25))
+# Found by this property: 0.0 and 0.00 are equal, and the sum took the first one's places.
+@example([("", "", False, None, None, None)] * 3 + [("", "", False, None, None, Decimal("0.0")),
+                                                    ("", "", False, None, None, Decimal("0.00"))])
 def test_each_subscription_is_its_most_urgent_line_with_exact_sums(rows: list[tuple]) -> None:
     lines = _lines(rows)
     states = subscription_states(lines, NO_MISSING)

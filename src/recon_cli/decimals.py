@@ -11,7 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from recon_cli.frames import factorized
+from recon_cli.frames import factorized, factorized_objects
 
 if TYPE_CHECKING:
     import numpy as np
@@ -67,10 +67,11 @@ def decimal_totals(values: pd.Series, codes: np.ndarray, count: int, *, as_summe
     import numpy as np
     import pandas as pd
 
-    value_codes, uniques = factorized(values)
+    value_codes, uniques, objects = factorized_objects(values)
     if len(uniques) == 0:
         return [Decimal(0)] * count
-    exponent = min(min(int(u.as_tuple().exponent) for u in uniques), 0)
+    # Over every object, not the distinct values: 0.0 and 0.00 are equal, and the first would hide two places.
+    exponent = _finest_exponent(objects)
     scaled = [int(u.scaleb(-exponent)) for u in uniques]
     if exponent < -12 or max(abs(v) for v in scaled) * len(values) >= 2**62:
         return None
@@ -95,6 +96,12 @@ def decimal_totals(values: pd.Series, codes: np.ndarray, count: int, *, as_summe
                                                strict=True)], dtype=object)
     out: list[Decimal] = totals[where].tolist()
     return out
+
+
+def _finest_exponent(values: Any) -> int:
+    """The smallest exponent of the finite Decimals among `values` (other numbers count as 0), at most 0."""
+    exponents = [v.as_tuple().exponent for v in values if v.__class__ is Decimal and v.is_finite()]
+    return min([0, *map(int, exponents)])
 
 
 def group_totals(values: pd.Series, codes: np.ndarray, count: int, *, as_summed: bool = False) -> list[Decimal]:

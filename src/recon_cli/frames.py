@@ -148,18 +148,28 @@ def factorized(values: pd.Series) -> tuple[np.ndarray, Any]:
     """pd.factorize(values, sort=False, use_na_sentinel=True), the same codes and the same first objects
     as uniques. A column of shared objects (Decimals read from a file, sums shared per group) is
     factorized by address first and by value only over its distinct objects: 3-4x faster a million."""
+    codes, uniques, _objects = factorized_objects(values)
+    return codes, uniques
+
+
+def factorized_objects(values: pd.Series) -> tuple[np.ndarray, Any, Any]:
+    """`factorized`, and every object the column holds at least once (its distinct objects, or all its
+    cells when most hold their own): what a question about each value's own form (its digits) reads,
+    since equal values (0.0 and 0.00) share one unique."""
     import numpy as np
     import pandas as pd
 
     if values.dtype != object or not len(values):
-        return pd.factorize(values, sort=False, use_na_sentinel=True)
+        typed_codes, typed_uniques = pd.factorize(values, sort=False, use_na_sentinel=True)
+        return typed_codes, typed_uniques, typed_uniques
     cells = values.to_numpy(dtype=object)
-    codes, objects = distinct_objects(cells)  # the objects in order of first appearance, as by value
-    if codes is None:  # most cells hold their own object: by value at once
-        return pd.factorize(cells, sort=False, use_na_sentinel=True)
+    object_codes, objects = distinct_objects(cells)  # the objects in order of first appearance, as by value
+    if object_codes is None:  # most cells hold their own object: by value at once
+        cell_codes, cell_uniques = pd.factorize(cells, sort=False, use_na_sentinel=True)
+        return cell_codes, cell_uniques, cells
     value_codes, uniques = pd.factorize(np.fromiter(objects, dtype=object, count=len(objects)), sort=False,
                                         use_na_sentinel=True)
-    return value_codes[codes], uniques
+    return value_codes[object_codes], uniques, objects
 
 
 def pairwise(left: np.ndarray, right: np.ndarray, operation: Callable[[Any, Any], Any]) -> np.ndarray:
