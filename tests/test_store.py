@@ -442,6 +442,36 @@ def test_m006_lists_the_customers_and_keeps_finding_the_lines_of_stored_runs(tmp
     migrated.close()
 
 
+def test_m007_leads_the_subscriptions_index_with_the_run(tmp_path: Path, tiny_result: ReconResult) -> None:
+    """A store whose subscriptions were indexed by key first (before m007): opening it indexes them by run
+    first, and a subscription's history across runs is the same, newest first, found by searching each run."""
+    path = tmp_path / "recon.db"
+    fresh = store.open_store(path)
+    for run_id in ("first", "second", "third"):
+        store.save_run(fresh, _with_run_id(tiny_result, run_id))
+    keys = [key for (key,) in fresh.execute("SELECT DISTINCT subscription_key FROM subscriptions")]
+    expected = {key: store.subscription_history(fresh, key) for key in keys}
+    assert [row["run_id"] for row in expected["aaaa-1"]] == ["third", "second", "first"]
+    assert [row["run_id"] for row in store.subscription_history(fresh, "AAAA-1", limit=2)] == ["third", "second"]
+    fresh.execute("DROP INDEX subscriptions_by_run_key")
+    fresh.execute("CREATE INDEX subscriptions_by_key ON subscriptions (subscription_key, run_id)")
+    fresh.execute("PRAGMA user_version = 6")
+    fresh.commit()
+    fresh.close()
+    migrated = store.open_store(path)
+    indexes = {row[0] for row in migrated.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "subscriptions_by_key" not in indexes and "subscriptions_by_run_key" in indexes
+    assert {key: store.subscription_history(migrated, key) for key in keys} == expected
+    statements: list[str] = []
+    migrated.set_trace_callback(statements.append)
+    store.subscription_history(migrated, "aaaa-1")
+    migrated.set_trace_callback(None)
+    plan = [row[3] for row in migrated.execute(f"EXPLAIN QUERY PLAN {statements[0]}")]
+    assert any(step.startswith("SEARCH s USING INDEX subscriptions_by_run_key") for step in plan), plan
+    assert not any(step.startswith("SCAN s") for step in plan), plan
+    migrated.close()
+
+
 def test_amounts_are_stored_with_their_own_digits() -> None:
     """0 and 0.00 are equal Decimals but read differently: each is stored as the run wrote it (an
     earlier save turned each distinct value into text once, and stored "0.00" for both)."""

@@ -406,6 +406,39 @@ def test_no_store_saves_nothing_and_creates_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "recon.db").exists()
 
 
+def test_a_read_only_store_before_an_index_migration_is_still_read(tmp_path: Path, tiny_result: ReconResult) -> None:
+    """A store saved before m007 (the subscriptions indexed by key first) that cannot be written: reading it
+    needs no new index, so `runs` and a subscription's history answer from it as it is; saving is refused."""
+    path = tmp_path / "store" / "recon.db"
+    conn = store.open_store(path)
+    store.save_run(conn, tiny_result)
+    conn.execute("DROP INDEX subscriptions_by_run_key")
+    conn.execute("CREATE INDEX subscriptions_by_key ON subscriptions (subscription_key, run_id)")
+    conn.execute("PRAGMA user_version = 6")
+    conn.commit()
+    conn.close()
+    before = _snapshot(path)
+    path.chmod(0o444)
+    read = """
+import sys
+from pathlib import Path
+from recon_cli import store
+from recon_cli.errors import ReconError
+conn = store.open_store(Path(sys.argv[1]), writing=False)
+print(len(store.list_runs(conn)), [row["status"] for row in store.subscription_history(conn, "AAAA-1")])
+try:
+    store.open_store(Path(sys.argv[1]))
+except ReconError as exc:
+    print(exc.exit_code, "read-only" in str(exc))
+"""
+    try:
+        out = _unprivileged(read, str(path))
+    finally:
+        path.chmod(0o644)
+    assert out.stdout.splitlines() == ["1 ['matched']", "2 True"], out.stdout + out.stderr
+    assert _snapshot(path) == before
+
+
 def test_explain_reads_a_read_only_store(tmp_path: Path) -> None:
     """A store that cannot be written still answers `explain` and `runs` (they only read): run as a user
     without root's powers, as a read-only store looks in CI."""

@@ -37,9 +37,11 @@ def open_exceptions(conn: sqlite3.Connection, period: str) -> dict[str, str]:
 
 def subscription_history(conn: sqlite3.Connection, key: str, limit: int = 24) -> list[dict[str, Any]]:
     """The subscription in each stored run it appears in, newest first: one row per run."""
+    # The runs, newest first, each searched for the key (the index leads with the run: m007); CROSS JOIN
+    # keeps that order of the loops, so a store of many runs is searched once per run, never scanned.
     sql = (f"SELECT r.run_id, r.period, r.label, {', '.join('s.' + c for c in HISTORY_COLUMNS[3:])} "
-           "FROM subscriptions AS s JOIN runs AS r ON r.run_id = s.run_id "
-           "WHERE s.subscription_key = ? ORDER BY r.seq DESC LIMIT ?")
+           "FROM runs AS r CROSS JOIN subscriptions AS s ON s.run_id = r.run_id AND s.subscription_key = ? "
+           "ORDER BY r.seq DESC LIMIT ?")
     return rows(conn.execute(sql, (key.strip().lower(), limit)))
 
 
