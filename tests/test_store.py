@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from recon_cli import store
 from recon_cli.errors import InputError, RunNotFound
@@ -382,6 +384,24 @@ def test_the_migration_packs_in_sql_exactly_as_python_does() -> None:
     db.executemany("INSERT INTO lines VALUES (?, ?, ?)", rows)
     packed = [record for (record,) in db.execute(f'SELECT {sql_pack(["t", "u", "row"])} FROM lines ORDER BY rowid')]
     assert packed == [pack(list(row)) for row in rows]
+
+
+_PACKED_TEXT = st.one_of(st.none(), st.text(alphabet=st.sampled_from("ab,0\\\x1e\x1f é"), max_size=6))
+
+
+@given(st.lists(st.tuples(st.lists(_PACKED_TEXT, min_size=4, max_size=4), st.integers(0, 4)), max_size=30))
+@example([(["\\1", "\x1f\\", None, "\x1e"], 4), (["", "\\\\0", "a,b", "é"], 2), ([None] * 4, 0)])
+def test_unpack_columns_reads_records_as_unpack_does(rows: list[tuple[list[str | None], int]]) -> None:
+    """Column-wise unpacking (`recon export`) gives each record's values as `unpack` does one by one: escapes
+    undone, NULL as None, and None for the fields a record packed before its layout grew does not hold."""
+    from recon_cli.store.packing import pack, unpack, unpack_columns
+
+    layout = ("a", "b", "c", "d")
+    records = [pack(values[:kept]) for values, kept in rows]
+    records = [record for record, (_, kept) in zip(records, rows, strict=True) if kept]  # none packs no field
+    columns = unpack_columns(records, layout)
+    assert [{name: columns[name][i].as_py() for name in layout} for i in range(len(records))] == [
+        {name: unpack(record, layout, {}).get(name) for name in layout} for record in records]
 
 
 def test_m006_lists_the_customers_and_keeps_finding_the_lines_of_stored_runs(tmp_path: Path,

@@ -100,6 +100,32 @@ def pack_columns(columns: list[Any]) -> list[str]:
     return records
 
 
+def unpack_columns(records: list[str], layout: tuple[str, ...]) -> dict[str, Any]:
+    """Records as `unpack` reads them one by one, column-wise: one pyarrow text array per field of the layout
+    (NULL as null, escapes undone; a record packed before its layout grew has nulls in the trailing fields).
+    What `recon export` rebuilds a million-line run from; numbers stay text, as in the record."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from recon_cli.textscan import byte_table, has_bytes
+
+    texts = pa.array(records, type=pa.large_string())
+    lists = pc.split_pattern(texts, SEPARATOR)  # a packed value never holds a bare US: `_escape`
+    values, offsets = lists.values, lists.offsets.to_numpy()
+    lengths = np.diff(offsets)
+    escaped = has_bytes(texts, byte_table("\\"))
+    columns = {}
+    for position, name in enumerate(layout):
+        column = values.take(pa.array(offsets[:-1] + position, mask=lengths <= position))
+        column = pc.if_else(pc.equal(column, NULL), pa.scalar(None, pa.large_string()), column)
+        if escaped and has_bytes(column, byte_table("\\")):  # rare: escapes undone value by value
+            column = pa.array([None if text is None else _unescaped(text) for text in column.to_pylist()],
+                              type=pa.large_string())
+        columns[name] = column
+    return columns
+
+
 def layout_of(conn: sqlite3.Connection, seq: int) -> tuple[str, ...]:
     found = conn.execute("SELECT fields FROM line_layouts WHERE seq = ?", (seq,)).fetchone()
     return tuple(found[0].split(",")) if found and found[0] else ()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from recon_cli.collection import paused_collection
 from recon_cli.frames import distinct_objects, distinct_rows, positions, whole
 from recon_cli.records import Field, FieldKind
-from recon_cli.store.packing import NULL, SEPARATOR, layout_of, pack, pack_columns, unpack
+from recon_cli.store.packing import NULL, SEPARATOR, layout_of, pack, pack_columns, unpack_columns
 from recon_cli.store.schema import (
     FILE_KEY_SPAN,
     LINE_KEY_SPAN,
@@ -275,22 +275,58 @@ def load_result(conn: sqlite3.Connection, run_id: str | None = None) -> ReconRes
     with paused_collection():  # a million `evidence` lists would be rescanned again and again
         for table, stored in TABLES.items():
             fields = tuple(f for f in stored if not f.name.startswith("original_"))
-            if table in PACKED:
+            if table in PACKED:  # unpacked column-wise, a slice of records at a time
                 cursor = conn.execute("SELECT record FROM lines WHERE id BETWEEN ? AND ? ORDER BY id",
                                       (seq * LINE_KEY_SPAN, (seq + 1) * LINE_KEY_SPAN - 1))
-                layout, by_name = layout_of(conn, seq), {f.name: f for f in stored}
-                parts = [_frame([tuple(row[f.name] for f in fields) for row in
-                                 (unpack(record, layout, by_name) for (record,) in records)], fields)
-                         for records in iter(partial(cursor.fetchmany, _CHUNK), [])]
+                layout = layout_of(conn, seq)
+                parts = [_packed_frame(unpack_columns([record for (record,) in records], layout), fields,
+                                       len(records)) for records in iter(partial(cursor.fetchmany, _CHUNK), [])]
             else:  # rowid: the order the frames were saved in
-                cursor = conn.execute(f"SELECT {quoted(f.name for f in fields)} FROM {table} WHERE run_id = ? "
-                                      "ORDER BY rowid", (summary.run_id,))
+                # A run's rows were inserted together: read their rowid range in order (`+run_id`: not through
+                # a run_id index, which would sort a million rows again in a temporary B-tree).
+                low, high = conn.execute(f"SELECT min(rowid), max(rowid) FROM {table} WHERE run_id = ?",
+                                         (summary.run_id,)).fetchone()
+                cursor = conn.execute(f"SELECT {quoted(f.name for f in fields)} FROM {table} WHERE rowid BETWEEN ? "
+                                      "AND ? AND +run_id = ? ORDER BY rowid", (low, high, summary.run_id))
                 parts = [_frame(rows, fields) for rows in iter(partial(cursor.fetchmany, _CHUNK), [])]
             frames[table] = pd.concat(parts, ignore_index=True) if parts else _frame([], fields)
     return ReconResult(lines=frames["lines"], missing=frames["missing"], evidence=frames["evidence"],
                        rejects=frames["rejects"], summary=summary, invoice_raw=None, warnings=frames["warnings"],
                        to_bill=frames["to_bill"], margin=frames["margin"], usage_billing=frames["usage_billing"],
                        change_log_mismatch=frames["change_log_mismatch"], subscriptions=frames["subscriptions"])
+
+
+def _packed_frame(columns: dict[str, pa.Array], fields: tuple[Field, ...], count: int) -> pd.DataFrame:
+    """Unpacked records (`unpack_columns`) as the frame `_frame` makes of the same values row by row: text
+    fields straight from Arrow, INT and BOOL fields parsed, a Decimal made once per distinct amount."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    data: dict[str, Any] = {}
+    for field in fields:
+        column = columns.get(field.name)
+        if column is None:  # a field the run's layout does not hold
+            column = pa.nulls(count, pa.large_string())
+        if field.is_decimal:
+            encoded = column.dictionary_encode()
+            amounts = np.array([Decimal(text) for text in encoded.dictionary.to_pylist()] + [None], dtype=object)
+            codes = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy()
+            data[field.name] = pd.Series(amounts[codes], dtype=object)
+        elif field.kind == FieldKind.IDS:
+            data[field.name] = pd.Series([text.split(",") if text else [] for text in column.to_pylist()],
+                                         dtype=object)
+        elif field.kind == FieldKind.BOOL:
+            flags = pc.not_equal(pc.cast(column, pa.int64()), 0).fill_null(False)
+            data[field.name] = pd.Series(flags.to_numpy(zero_copy_only=False), dtype=bool)
+        elif field.kind == FieldKind.INT:
+            numbers = pc.cast(column, pa.int64())
+            data[field.name] = (pd.Series(numbers.to_numpy(zero_copy_only=False), dtype="int64")
+                                if not numbers.null_count else pd.Series(numbers.to_pylist(), dtype="Int64"))
+        else:
+            data[field.name] = pd.array(column, dtype="str")
+    return pd.DataFrame(data, columns=[f.name for f in fields])
 
 
 def _frame(rows: list[tuple[Any, ...]], fields: tuple[Field, ...]) -> pd.DataFrame:
@@ -300,8 +336,9 @@ def _frame(rows: list[tuple[Any, ...]], fields: tuple[Field, ...]) -> pd.DataFra
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in fields]
     data: dict[str, Any] = {}
     for field, values in zip(fields, columns, strict=True):
-        if field.is_decimal:
-            data[field.name] = pd.Series([None if v is None else Decimal(v) for v in values], dtype=object)
+        if field.is_decimal:  # a Decimal made once per distinct amount (stored as text)
+            amounts = {text: Decimal(text) for text in set(values) if text is not None}
+            data[field.name] = pd.Series([None if v is None else amounts[v] for v in values], dtype=object)
         elif field.kind == FieldKind.IDS:
             data[field.name] = pd.Series([v.split(",") if v else [] for v in values], dtype=object)
         elif field.kind == FieldKind.BOOL:
