@@ -297,8 +297,8 @@ def load_result(conn: sqlite3.Connection, run_id: str | None = None) -> ReconRes
 
 
 def _packed_frame(columns: dict[str, pa.Array], fields: tuple[Field, ...], count: int) -> pd.DataFrame:
-    """Unpacked records (`unpack_columns`) as the frame `_frame` makes of the same values row by row: text
-    fields straight from Arrow, INT and BOOL fields parsed, a Decimal made once per distinct amount."""
+    """A stored table's columns (Arrow, text or int) as the run's frame: text fields straight from Arrow, INT
+    and BOOL fields parsed, a Decimal made once per distinct amount, lists of ids split."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -330,22 +330,11 @@ def _packed_frame(columns: dict[str, pa.Array], fields: tuple[Field, ...], count
 
 
 def _frame(rows: list[tuple[Any, ...]], fields: tuple[Field, ...]) -> pd.DataFrame:
-    import pandas as pd
+    """Rows as SQLite gives them (a value per field: INT and BOOL as int, the rest as text) as a frame, made
+    column-wise as unpacked records are (`_packed_frame`)."""
     import pyarrow as pa
 
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in fields]
-    data: dict[str, Any] = {}
-    for field, values in zip(fields, columns, strict=True):
-        if field.is_decimal:  # a Decimal made once per distinct amount (stored as text)
-            amounts = {text: Decimal(text) for text in set(values) if text is not None}
-            data[field.name] = pd.Series([None if v is None else amounts[v] for v in values], dtype=object)
-        elif field.kind == FieldKind.IDS:
-            data[field.name] = pd.Series([v.split(",") if v else [] for v in values], dtype=object)
-        elif field.kind == FieldKind.BOOL:
-            data[field.name] = pd.Series([bool(v) if v is not None else False for v in values], dtype=bool)
-        elif field.kind == FieldKind.INT:
-            data[field.name] = pd.Series(values, dtype="Int64" if None in values else "int64")
-        else:
-            # pandas' own text dtype (NULL reads as NaN), through arrow: 4x faster than from a tuple.
-            data[field.name] = pd.array(pa.array(values, type=pa.large_string()), dtype="str")
-    return pd.DataFrame(data, columns=[f.name for f in fields])
+    arrays = {field.name: pa.array(values, type=pa.int64() if field.kind in (FieldKind.INT, FieldKind.BOOL)
+                                   else pa.large_string()) for field, values in zip(fields, columns, strict=True)}
+    return _packed_frame(arrays, fields, len(rows))
