@@ -473,6 +473,7 @@ def test_m007_leads_the_subscriptions_index_with_the_run(tmp_path: Path, tiny_re
     expected = {key: store.subscription_history(fresh, key) for key in keys}
     assert [row["run_id"] for row in expected["aaaa-1"]] == ["third", "second", "first"]
     assert [row["run_id"] for row in store.subscription_history(fresh, "AAAA-1", limit=2)] == ["third", "second"]
+    _index_subscriptions_as_before_m008(fresh)
     fresh.execute("DROP INDEX subscriptions_by_run_key")
     fresh.execute("CREATE INDEX subscriptions_by_key ON subscriptions (subscription_key, run_id)")
     fresh.execute("PRAGMA user_version = 6")
@@ -489,6 +490,48 @@ def test_m007_leads_the_subscriptions_index_with_the_run(tmp_path: Path, tiny_re
     plan = [row[3] for row in migrated.execute(f"EXPLAIN QUERY PLAN {statements[0]}")]
     assert any(step.startswith("SEARCH s USING INDEX subscriptions_by_run_key") for step in plan), plan
     assert not any(step.startswith("SCAN s") for step in plan), plan
+    migrated.close()
+
+
+def _index_subscriptions_as_before_m008(conn: sqlite3.Connection) -> None:
+    """The subscriptions needing a person indexed as before m008: every row, by run and flag."""
+    conn.execute("DROP INDEX subscriptions_open")
+    conn.execute("CREATE INDEX subscriptions_by_run ON subscriptions (run_id, needs_person)")
+
+
+def test_m008_indexes_only_the_subscriptions_needing_a_person(tmp_path: Path, tiny_result: ReconResult) -> None:
+    """A store whose subscriptions were all indexed by run and flag (before m008): opening it keeps a partial
+    index of those needing a person, which the open exceptions and `recon diff` are read through; a
+    confirmation takes its subscription out of that index and an unconfirmation puts it back."""
+    path = tmp_path / "recon.db"
+    fresh = store.open_store(path)
+    for run_id, period in (("first", "2026-10"), ("second", "2026-11")):
+        store.save_run(fresh, _with_run_id(dataclasses.replace(
+            tiny_result, summary=tiny_result.summary.model_copy(update={"period": period})), run_id))
+    expected = store.open_exceptions(fresh, "2026-11"), store.compare_runs(fresh, "first", "second")
+    assert set(expected[0]) == {"cccc-3", "dddd-4", "eeee-5"}
+    _index_subscriptions_as_before_m008(fresh)
+    fresh.execute("PRAGMA user_version = 7")
+    fresh.commit()
+    fresh.close()
+    migrated = store.open_store(path)
+    indexes = {row[0]: row[1] for row in migrated.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'")}
+    assert "subscriptions_by_run" not in indexes and "WHERE needs_person = 1" in indexes["subscriptions_open"]
+    assert (store.open_exceptions(migrated, "2026-11"), store.compare_runs(migrated, "first", "second")) == expected
+    statements: list[str] = []
+    migrated.set_trace_callback(statements.append)
+    store.open_exceptions(migrated, "2026-11")
+    store.compare_runs(migrated, "first", "second")
+    migrated.set_trace_callback(None)
+    flagged = [sql for sql in statements if "needs_person = 1" in sql and sql.lstrip().startswith("SELECT")]
+    assert flagged
+    for sql in flagged:
+        plan = [row[3] for row in migrated.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        assert plan == ["SEARCH subscriptions USING INDEX subscriptions_open (run_id=?)"], (sql, plan)
+    store.confirm(migrated, "cccc-3", note="agreed", by="ana")
+    assert set(store.open_exceptions(migrated, "2026-11")) == {"dddd-4", "eeee-5"}
+    store.unconfirm(migrated, "cccc-3")
+    assert store.open_exceptions(migrated, "2026-11") == expected[0]
     migrated.close()
 
 

@@ -407,13 +407,16 @@ def test_no_store_saves_nothing_and_creates_nothing(tmp_path: Path) -> None:
 
 
 def test_a_read_only_store_before_an_index_migration_is_still_read(tmp_path: Path, tiny_result: ReconResult) -> None:
-    """A store saved before m007 (the subscriptions indexed by key first) that cannot be written: reading it
-    needs no new index, so `runs` and a subscription's history answer from it as it is; saving is refused."""
+    """A store saved before m007 and m008 (the subscriptions indexed by key first, and every one by run and
+    flag) that cannot be written: reading it needs no new index, so `runs`, a subscription's history and the
+    open exceptions answer from it as it is; saving is refused."""
     path = tmp_path / "store" / "recon.db"
     conn = store.open_store(path)
     store.save_run(conn, tiny_result)
     conn.execute("DROP INDEX subscriptions_by_run_key")
     conn.execute("CREATE INDEX subscriptions_by_key ON subscriptions (subscription_key, run_id)")
+    conn.execute("DROP INDEX subscriptions_open")
+    conn.execute("CREATE INDEX subscriptions_by_run ON subscriptions (run_id, needs_person)")
     conn.execute("PRAGMA user_version = 6")
     conn.commit()
     conn.close()
@@ -425,7 +428,8 @@ from pathlib import Path
 from recon_cli import store
 from recon_cli.errors import ReconError
 conn = store.open_store(Path(sys.argv[1]), writing=False)
-print(len(store.list_runs(conn)), [row["status"] for row in store.subscription_history(conn, "AAAA-1")])
+print(len(store.list_runs(conn)), [row["status"] for row in store.subscription_history(conn, "AAAA-1")],
+      sorted(store.open_exceptions(conn, store.list_runs(conn)[0].period)))
 try:
     store.open_store(Path(sys.argv[1]))
 except ReconError as exc:
@@ -435,7 +439,8 @@ except ReconError as exc:
         out = _unprivileged(read, str(path))
     finally:
         path.chmod(0o644)
-    assert out.stdout.splitlines() == ["1 ['matched']", "2 True"], out.stdout + out.stderr
+    expected = ["1 ['matched'] ['cccc-3', 'dddd-4', 'eeee-5']", "2 True"]
+    assert out.stdout.splitlines() == expected, out.stdout + out.stderr
     assert _snapshot(path) == before
 
 
