@@ -532,6 +532,18 @@ def test_m008_indexes_only_the_subscriptions_needing_a_person(tmp_path: Path, ti
     assert set(store.open_exceptions(migrated, "2026-11")) == {"dddd-4", "eeee-5"}
     store.unconfirm(migrated, "cccc-3")
     assert store.open_exceptions(migrated, "2026-11") == expected[0]
+    # What the dropped index also served, a run's rows (`recon export`, pruning), the key index leading with
+    # the run serves now: searched, never scanned.
+    statements.clear()
+    migrated.set_trace_callback(statements.append)
+    store.load_result(migrated)
+    assert store.prune_runs(migrated, keep=1) == ["first"]
+    migrated.set_trace_callback(None)
+    touching = [sql for sql in statements if "subscriptions" in sql and sql.lstrip().startswith(("SELECT", "DELETE"))]
+    assert any(sql.lstrip().startswith("DELETE") for sql in touching)
+    for sql in touching:
+        plan = [row[3] for row in migrated.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        assert not any(step.startswith("SCAN subscriptions") for step in plan), (sql, plan)
     migrated.close()
 
 
