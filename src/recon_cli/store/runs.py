@@ -201,11 +201,17 @@ def _text_values(column: pd.Series, field: Field) -> Any:
 
 def _keyed_lines(lines: pd.DataFrame, seq: int, files: list[str]) -> pd.DataFrame:
     """The lines with their key (`id`), lower-cased subscription (`sub_key`) and fallback `alias`."""
+    import numpy as np
+    import pandas as pd
+
     own = lines["subscription_id"].fillna("").astype("str").str.strip().str.lower()
     matched = lines["matched_subscription_id"].fillna("").astype("str").str.strip().str.lower()
     sub_key = matched.where(matched != "", own)
     index = {Path(name).name: position for position, name in enumerate(files)}
-    file_index = lines["invoice_file"].map(index).fillna(0).astype("int64") if "invoice_file" in lines else 0
+    file_index: Any = 0
+    if "invoice_file" in lines:  # looked up once per distinct file name, not per line (Series.map: 0.3 s at 1M)
+        codes, names = pd.factorize(lines["invoice_file"])
+        file_index = np.array([index.get(name, 0) for name in names] + [0], dtype=np.int64)[codes]  # -1: no file
     return lines.assign(id=lines["row"].astype("int64") + seq * LINE_KEY_SPAN + file_index * FILE_KEY_SPAN,
                         sub_key=sub_key, alias=own.where(own != sub_key, ""))
 
