@@ -404,6 +404,22 @@ def test_unpack_columns_reads_records_as_unpack_does(rows: list[tuple[list[str |
         {name: unpack(record, layout, {}).get(name) for name in layout} for record in records]
 
 
+@given(st.lists(st.lists(_PACKED_TEXT, min_size=5, max_size=5), min_size=1, max_size=12),
+       st.lists(st.booleans(), min_size=5, max_size=5))
+@example([["a", None, None, "\x1e", None]], [False, True, True, False, True])
+@example([[None] * 5, [None] * 5], [True] * 5)
+def test_pack_columns_of_wholly_null_columns_packs_as_pack_does(rows: list[list[str | None]],
+                                                               absent: list[bool]) -> None:
+    """A column the frame lacks is passed as None (null in every line): the records are byte for byte what
+    `pack` makes of each line with those fields None, wherever such columns fall (first, last, side by
+    side, or all of them)."""
+    from recon_cli.store.packing import pack, pack_columns
+
+    rows = [[None if gone else value for value, gone in zip(row, absent, strict=True)] for row in rows]
+    columns = [None if gone else [row[j] for row in rows] for j, gone in enumerate(absent)]
+    assert pack_columns(columns, len(rows)) == [pack(row) for row in rows]
+
+
 def test_m006_lists_the_customers_and_keeps_finding_the_lines_of_stored_runs(tmp_path: Path,
                                                                              tiny_result: ReconResult) -> None:
     """A store saved before m006 (lines indexed by subscription, text indexes on the subscriptions'

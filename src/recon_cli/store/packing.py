@@ -77,16 +77,22 @@ def _escape(text: str) -> str:
     return text
 
 
-def pack_columns(columns: list[Any]) -> list[str]:
-    """The records of a slice of lines: each column as text or None (a list, or a pyarrow array; see
-    runs._text_values), escaped and joined column-wise by pyarrow."""
+def pack_columns(columns: list[Any], count: int | None = None) -> list[str]:
+    """The records of a slice of `count` lines: each column as text or None (a list, or a pyarrow array;
+    see runs._text_values), or None for a column null in every line; escaped and joined column-wise by
+    pyarrow. `count` may be left out when some column is given."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from recon_cli.textscan import byte_table, has_bytes
 
-    parts = []
+    # Arrow's join costs about the same per argument whatever it holds: columns null throughout (a fresh
+    # run's ten `original_*` fields) go in as one text of NULL marks and separators, the same bytes.
+    parts: list[Any] = []
     for column in columns:
+        if column is None:
+            parts.append(NULL if not parts or not isinstance(parts[-1], str) else parts.pop() + SEPARATOR + NULL)
+            continue
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
         text = (pc.cast(column, pa.large_string()) if isinstance(column, pa.Array)
@@ -95,8 +101,13 @@ def pack_columns(columns: list[Any]) -> list[str]:
             text = pc.replace_substring(text, "\\", "\\\\")
             text = pc.replace_substring(pc.replace_substring(text, SEPARATOR, "\\1"), NULL, "\\0")
         parts.append(pc.fill_null(text, NULL))
-    joined = pc.binary_join_element_wise(*parts, pa.scalar(SEPARATOR, pa.large_string()))
-    records: list[str] = joined.to_pylist()
+        count = len(text)
+    if all(isinstance(part, str) for part in parts):  # every column null: the same record for each line
+        if count is None:
+            raise ValueError("pack_columns needs a count when no column is given")
+        return [SEPARATOR.join(parts)] * count
+    arrays = [pa.scalar(part, pa.large_string()) if isinstance(part, str) else part for part in parts]
+    records: list[str] = pc.binary_join_element_wise(*arrays, pa.scalar(SEPARATOR, pa.large_string())).to_pylist()
     return records
 
 

@@ -161,11 +161,10 @@ def _save_lines(conn: sqlite3.Connection, lines: pd.DataFrame, seq: int, texts: 
     for start in range(0, len(lines), _CHUNK):
         part = lines.iloc[start:start + _CHUNK]
         columns = [decimals[f.name].slice(start, _CHUNK) if f.name in decimals
-                   else (_slice_text(part[f.name], f) if f.name in part.columns else [None] * len(part))
-                   for f in fields]
+                   else (_slice_text(part[f.name], f) if f.name in part.columns else None) for f in fields]
         # sub_key '' (not indexed): the subscription's row lists its lines (`_line_lists`).
         conn.executemany("INSERT INTO lines (id, sub_key, record) VALUES (?, '', ?)",
-                         zip(part["id"].tolist(), pack_columns(columns), strict=True))
+                         zip(part["id"].tolist(), pack_columns(columns, len(part)), strict=True))
 
 
 def _slice_text(column: pd.Series, field: Field) -> Any:
