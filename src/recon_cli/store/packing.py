@@ -86,22 +86,25 @@ def pack_columns(columns: list[Any], count: int | None = None) -> list[str]:
 
     from recon_cli.textscan import byte_table, has_bytes
 
-    # Arrow's join costs about the same per argument whatever it holds: columns null throughout (a fresh
-    # run's ten `original_*` fields) go in as one text of NULL marks and separators, the same bytes.
+    # Arrow's join costs about the same per argument whatever it holds: columns null in every line of the
+    # slice (a fresh run's ten `original_*` fields) go in as one text of NULL marks and separators, the same
+    # bytes.
     parts: list[Any] = []
     for column in columns:
-        if column is None:
+        text = None
+        if column is not None:
+            if isinstance(column, pa.ChunkedArray):
+                column = column.combine_chunks()
+            text = (pc.cast(column, pa.large_string()) if isinstance(column, pa.Array)
+                    else pa.array(column, type=pa.large_string(), from_pandas=True))
+            count = len(text)
+        if text is None or text.null_count == len(text):
             parts.append(NULL if not parts or not isinstance(parts[-1], str) else parts.pop() + SEPARATOR + NULL)
             continue
-        if isinstance(column, pa.ChunkedArray):
-            column = column.combine_chunks()
-        text = (pc.cast(column, pa.large_string()) if isinstance(column, pa.Array)
-                else pa.array(column, type=pa.large_string(), from_pandas=True))
         if has_bytes(text, byte_table("\\" + SEPARATOR + NULL)):
             text = pc.replace_substring(text, "\\", "\\\\")
             text = pc.replace_substring(pc.replace_substring(text, SEPARATOR, "\\1"), NULL, "\\0")
         parts.append(pc.fill_null(text, NULL))
-        count = len(text)
     if all(isinstance(part, str) for part in parts):  # every column null: the same record for each line
         if count is None:
             raise ValueError("pack_columns needs a count when no column is given")
