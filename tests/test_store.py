@@ -321,6 +321,45 @@ def test_save_is_one_transaction(conn: sqlite3.Connection, tiny_result: ReconRes
     assert conn.execute("SELECT count(*) FROM lines").fetchone() == (0,)
 
 
+def test_lines_packed_ahead_are_saved_in_order(conn: sqlite3.Connection, tiny_result: ReconResult,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """One line per slice: the packing thread runs ahead of the inserts, and every line lands once, in order."""
+    from recon_cli.store import runs
+
+    monkeypatch.setattr(runs, "_LINES_CHUNK", 1)
+    store.save_run(conn, tiny_result)
+    loaded = store.load_result(conn)
+    assert len(tiny_result.lines) > runs._PACKED_AHEAD + 1
+    pd.testing.assert_frame_equal(loaded.lines, tiny_result.lines)
+
+
+@pytest.mark.parametrize("failing", ["_packed_slice", "_insert_lines"])
+def test_a_slice_failing_saves_nothing_and_leaves_no_thread(conn: sqlite3.Connection, tiny_result: ReconResult,
+                                                            monkeypatch: pytest.MonkeyPatch, failing: str) -> None:
+    """A slice that cannot be packed (on the packing thread) or inserted (on this one) fails the save: its error
+    reaches the caller, nothing of the run is saved, and the packing thread is gone."""
+    import threading
+
+    from recon_cli.store import runs
+
+    monkeypatch.setattr(runs, "_LINES_CHUNK", 1)
+    original = getattr(runs, failing)
+    calls: list[int] = []
+
+    def third_fails(*args: object) -> object:
+        calls.append(1)
+        if len(calls) == 3:
+            raise sqlite3.OperationalError("database or disk is full")
+        return original(*args)
+
+    monkeypatch.setattr(runs, failing, third_fails)
+    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+        store.save_run(conn, tiny_result)
+    assert store.list_runs(conn) == []
+    assert conn.execute("SELECT count(*) FROM lines").fetchone() == (0,)
+    assert not [t for t in threading.enumerate() if t.name.startswith("recon-save")]
+
+
 def test_carried_over_confirmation(conn: sqlite3.Connection, tiny_result: ReconResult) -> None:
     """A line saved already confirmed unconfirms to its original when given, else to needing a person."""
     lines = tiny_result.lines.copy()

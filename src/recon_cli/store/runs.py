@@ -27,6 +27,8 @@ from recon_cli.store.schema import (
 from recon_cli.textscan import byte_table, has_bytes
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor, Future
+
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -46,6 +48,8 @@ def save_run(conn: sqlite3.Connection, result: ReconResult, texts: ColumnTexts |
     `before_commit`: called last inside the transaction (the outputs written alongside): if it raises,
     nothing of the run is saved.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     s = result.summary
     conn.execute("PRAGMA cache_size = -262144")  # 256 MB: the subscription index takes random inserts
     with transaction(conn):
@@ -58,9 +62,14 @@ def save_run(conn: sqlite3.Connection, result: ReconResult, texts: ColumnTexts |
         aliases = lines.loc[lines["alias"] != "", ["alias", "id"]]
         conn.executemany("INSERT INTO line_aliases (sub_key, id) VALUES (?, ?)",
                          zip(aliases["alias"].tolist(), aliases["id"].tolist(), strict=True))
-        _save_lines(conn, lines, seq, texts if texts is not None and texts.frame is result.lines else None)
-        _save_customers(conn, s.run_id, result.subscriptions)
-        extra_columns = {"subscriptions": {"line_keys": _line_lists(lines, seq, result.subscriptions)}}
+        # A second thread packs the lines while this one inserts them, then lists each subscription's lines
+        # while this one saves the customers: that work is mostly Arrow and numpy, which let go of the GIL.
+        with ThreadPoolExecutor(1, thread_name_prefix="recon-save") as helper:
+            _save_lines(conn, lines, seq, texts if texts is not None and texts.frame is result.lines else None,
+                        helper)
+            line_lists = helper.submit(_line_lists, lines, seq, result.subscriptions)
+            _save_customers(conn, s.run_id, result.subscriptions)
+            extra_columns = {"subscriptions": {"line_keys": line_lists.result()}}
         for table, frame in (("missing", result.missing), ("evidence", result.evidence),
                              ("rejects", result.rejects), ("warnings", result.warnings), ("to_bill", result.to_bill),
                              ("margin", result.margin), ("usage_billing", result.usage_billing),
@@ -148,23 +157,52 @@ def _joined_groups(codes: np.ndarray, count: int, texts: pa.Array, separator: st
     return pc.binary_join(lists, pa.scalar(separator, pa.large_string()))
 
 
-def _save_lines(conn: sqlite3.Connection, lines: pd.DataFrame, seq: int, texts: ColumnTexts | None) -> None:
+def _save_lines(conn: sqlite3.Connection, lines: pd.DataFrame, seq: int, texts: ColumnTexts | None,
+                packer: Executor) -> None:
     """The run's lines as packed records (store/packing.py), in the layout of today's catalogue.
 
     Decimal columns are packed as text with each amount's own digits: those the run's writers made
     already from `texts`, the others a slice at a time (made whole for the save alone, they held
-    ~270 MB through it at a million lines)."""
+    ~270 MB through it at a million lines). `packer` packs the next slices while SQLite inserts this
+    one (1M lines: 4.1-4.3 s -> 2.8-3.5 s, the same records)."""
+    from collections import deque
+
     fields = TABLES["lines"]
     conn.execute("INSERT INTO line_layouts (seq, fields) VALUES (?, ?)", (seq, ",".join(f.name for f in fields)))
     made = {f.name: texts.made(f.name) for f in fields if f.is_decimal} if texts is not None else {}
     decimals = {name: text for name, text in made.items() if text is not None}
-    for start in range(0, len(lines), _CHUNK):
-        part = lines.iloc[start:start + _CHUNK]
-        columns = [decimals[f.name].slice(start, _CHUNK) if f.name in decimals
-                   else (_slice_text(part[f.name], f) if f.name in part.columns else None) for f in fields]
-        # sub_key '' (not indexed): the subscription's row lists its lines (`_line_lists`).
-        conn.executemany("INSERT INTO lines (id, sub_key, record) VALUES (?, '', ?)",
-                         zip(part["id"].tolist(), pack_columns(columns, len(part)), strict=True))
+    pack_slice = partial(_packed_slice, lines, fields, decimals)
+    ahead: deque[Future[tuple[list[int], list[str]]]] = deque()
+    try:
+        for start in range(0, len(lines), _LINES_CHUNK):
+            ahead.append(packer.submit(pack_slice, start))
+            if len(ahead) > _PACKED_AHEAD:
+                _insert_lines(conn, *ahead.popleft().result())
+        while ahead:
+            _insert_lines(conn, *ahead.popleft().result())
+    finally:
+        for pending in ahead:  # an insert failed: the slices not yet packed are not packed for nothing
+            pending.cancel()
+
+
+# The lines are packed in slices of 50,000 (~28 MB of records each), one packed ahead of the one inserted:
+# as fast at a million lines as 100,000 two ahead, with ~100 MB less held.
+_LINES_CHUNK = 50_000
+_PACKED_AHEAD = 1
+
+
+def _packed_slice(lines: pd.DataFrame, fields: tuple[Field, ...], decimals: dict[str, pa.Array],
+                  start: int) -> tuple[list[int], list[str]]:
+    """The ids and packed records of the lines from `start`, a slice of `_LINES_CHUNK`."""
+    part = lines.iloc[start:start + _LINES_CHUNK]
+    columns = [decimals[f.name].slice(start, _LINES_CHUNK) if f.name in decimals
+               else (_slice_text(part[f.name], f) if f.name in part.columns else None) for f in fields]
+    return part["id"].tolist(), pack_columns(columns, len(part))
+
+
+def _insert_lines(conn: sqlite3.Connection, ids: list[int], records: list[str]) -> None:
+    # sub_key '' (not indexed): the subscription's row lists its lines (`_line_lists`).
+    conn.executemany("INSERT INTO lines (id, sub_key, record) VALUES (?, '', ?)", zip(ids, records, strict=True))
 
 
 def _slice_text(column: pd.Series, field: Field) -> Any:
