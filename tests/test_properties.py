@@ -192,3 +192,23 @@ def test_a_short_plain_number_is_within_every_bound_as_it_is(text: str) -> None:
     number = Decimal(text)
     kept = bounded(number)
     assert kept is not None and str(kept) == str(number) and kept.as_tuple() == number.as_tuple()
+
+
+@given(st.lists(st.text(alphabet="G0-9x-", min_size=0, max_size=6), min_size=1, max_size=12),
+       st.lists(st.integers(1, 40), min_size=1, max_size=12), st.booleans())
+def test_a_line_id_repeats_only_where_the_check_says(invoices: list[str], rows: list[int], rising: bool) -> None:
+    """`_repeated_line_ids` skips hashing one file's ids when its rows rise: built as normalize_invoice builds
+    them (`<invoice or file>-<row>`), such ids never repeat, whatever the invoice numbers hold ('-', digits,
+    blanks); rows that do not rise are hashed, and their repeats found."""
+    import pandas as pd
+
+    from recon_cli.invoices import _repeated_line_ids
+
+    count = min(len(invoices), len(rows))
+    rows = sorted(set(rows))[:count] if rising else rows[:count]
+    numbers = pd.Series(invoices[:len(rows)], dtype="str")
+    frame = pd.DataFrame({"row": pd.Series(rows, dtype="int64"), "invoice_number": numbers})
+    frame["line_id"] = numbers.where(numbers != "", "invoice") + "-" + frame["row"].astype("str")
+    expected = frame["line_id"].duplicated(keep=False).to_numpy()
+    assert (_repeated_line_ids(frame, 1) == expected).all()
+    assert (_repeated_line_ids(frame, 2) == expected).all()

@@ -79,7 +79,7 @@ def read_invoices(paths: tuple[Path, ...], requested: str = "auto", profile: Any
         formats.append(fmt.name)
     frame = pd.concat([p.frame for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].frame
     frame = frame.drop(columns=list(CHECKED_ONLY), errors="ignore")
-    repeated = frame["line_id"].duplicated(keep=False)
+    repeated = _repeated_line_ids(frame, len(parts))
     if repeated.any():
         first = frame.loc[repeated, "line_id"].iloc[0]
         files = ", ".join(sorted(set(frame.loc[frame["line_id"] == first, "invoice_file"])))
@@ -92,6 +92,19 @@ def read_invoices(paths: tuple[Path, ...], requested: str = "auto", profile: Any
     raw = joined(raws) if raws else None
     currency = str(frame["currency"].mode().iloc[0]) if len(frame) else ""
     return Invoices(typed=typed, raw=raw, format_name=", ".join(dict.fromkeys(formats)), default_currency=currency)
+
+
+def _repeated_line_ids(frame: pd.DataFrame, files: int) -> Any:
+    """Per line, whether its id is another line's too. A line id is `<invoice or file>-<row>`, and the
+    row's digits follow the last '-': one file's lines whose rows rise strictly cannot repeat an id, and
+    are not hashed (0.2-0.6 s a million lines)."""
+    import numpy as np
+
+    rows = frame["row"].to_numpy()
+    rising = rows.dtype.kind in "iu" and (not len(rows) or (rows[0] > 0 and bool(np.all(rows[1:] > rows[:-1]))))
+    if files == 1 and rising:
+        return np.zeros(len(frame), dtype=bool)
+    return frame["line_id"].duplicated(keep=False).to_numpy()
 
 
 def _no_usable_line(paths: tuple[Path, ...], rejects: pd.DataFrame) -> str:
