@@ -194,21 +194,28 @@ def test_a_short_plain_number_is_within_every_bound_as_it_is(text: str) -> None:
     assert kept is not None and str(kept) == str(number) and kept.as_tuple() == number.as_tuple()
 
 
-@given(st.lists(st.text(alphabet="G0-9x-", min_size=0, max_size=6), min_size=1, max_size=12),
-       st.lists(st.integers(1, 40), min_size=1, max_size=12), st.booleans())
-def test_a_line_id_repeats_only_where_the_check_says(invoices: list[str], rows: list[int], rising: bool) -> None:
-    """`_repeated_line_ids` skips hashing one file's ids when its rows rise: built as normalize_invoice builds
-    them (`<invoice or file>-<row>`), such ids never repeat, whatever the invoice numbers hold ('-', digits,
-    blanks); rows that do not rise are hashed, and their repeats found."""
+_FILE_LINES = st.lists(st.tuples(st.sampled_from(["", "G1", "G1-2", "G-1", "7", "G1-"]), st.integers(1, 30)),
+                      max_size=10)
+
+
+@given(st.lists(st.tuples(_FILE_LINES, st.booleans()), min_size=1, max_size=4))
+def test_line_ids_repeat_exactly_where_the_check_says(files: list[tuple[list[tuple[str, int]], bool]]) -> None:
+    """`_repeated_line_ids` gives `duplicated(keep=False)` of the month's line ids, built as normalize_invoice
+    builds them (`<invoice or file>-<row>`), for files whose rows rise (their ids not hashed, the largest
+    file's only looked up) or not, invoice numbers holding '-' and digits or blank, empty files too."""
     import pandas as pd
 
     from recon_cli.invoices import _repeated_line_ids
 
-    count = min(len(invoices), len(rows))
-    rows = sorted(set(rows))[:count] if rising else rows[:count]
-    numbers = pd.Series(invoices[:len(rows)], dtype="str")
-    frame = pd.DataFrame({"row": pd.Series(rows, dtype="int64"), "invoice_number": numbers})
+    parts = []
+    for lines, rising in files:
+        if rising:  # each row once, in order, as a reader numbers them
+            lines = sorted({row: number for number, row in lines}.items())
+            lines = [(number, row) for row, number in lines]
+        parts.append(pd.DataFrame({"invoice_number": pd.Series([n for n, _ in lines], dtype="str"),
+                                   "row": pd.Series([r for _, r in lines], dtype="int64")}))
+    frame = pd.concat(parts, ignore_index=True)
+    numbers = frame["invoice_number"]
     frame["line_id"] = numbers.where(numbers != "", "invoice") + "-" + frame["row"].astype("str")
     expected = frame["line_id"].duplicated(keep=False).to_numpy()
-    assert (_repeated_line_ids(frame, 1) == expected).all()
-    assert (_repeated_line_ids(frame, 2) == expected).all()
+    assert (_repeated_line_ids(frame, [len(part) for part in parts]) == expected).all()

@@ -79,7 +79,7 @@ def read_invoices(paths: tuple[Path, ...], requested: str = "auto", profile: Any
         formats.append(fmt.name)
     frame = pd.concat([p.frame for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].frame
     frame = frame.drop(columns=list(CHECKED_ONLY), errors="ignore")
-    repeated = _repeated_line_ids(frame, len(parts))
+    repeated = _repeated_line_ids(frame, [len(p.frame) for p in parts])
     if repeated.any():
         first = frame.loc[repeated, "line_id"].iloc[0]
         files = ", ".join(sorted(set(frame.loc[frame["line_id"] == first, "invoice_file"])))
@@ -94,17 +94,37 @@ def read_invoices(paths: tuple[Path, ...], requested: str = "auto", profile: Any
     return Invoices(typed=typed, raw=raw, format_name=", ".join(dict.fromkeys(formats)), default_currency=currency)
 
 
-def _repeated_line_ids(frame: pd.DataFrame, files: int) -> Any:
-    """Per line, whether its id is another line's too. A line id is `<invoice or file>-<row>`, and the
-    row's digits follow the last '-': one file's lines whose rows rise strictly cannot repeat an id, and
-    are not hashed (0.2-0.6 s a million lines)."""
+def _repeated_line_ids(frame: pd.DataFrame, sizes: list[int]) -> Any:
+    """Per line, whether its id is another line's too (`duplicated(keep=False)`); `sizes`: each file's
+    count of lines, in the frame's order.
+
+    A line id is `<invoice or file>-<row>`, and the row's digits follow the last '-': within one file
+    whose rows rise strictly, no id repeats. So when every file's rows rise, the largest file's ids are
+    not hashed, only looked up among the other files' (0.14-0.66 s a million lines -> a few ms)."""
     import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     rows = frame["row"].to_numpy()
-    rising = rows.dtype.kind in "iu" and (not len(rows) or (rows[0] > 0 and bool(np.all(rows[1:] > rows[:-1]))))
-    if files == 1 and rising:
-        return np.zeros(len(frame), dtype=bool)
-    return frame["line_id"].duplicated(keep=False).to_numpy()
+    ends = np.cumsum(sizes, dtype=np.int64)
+    starts = np.zeros(len(rows), dtype=bool)  # a line that opens a file need not follow the row before
+    starts[ends[:-1][ends[:-1] < len(rows)]] = True
+    rising = rows.dtype.kind in "iu" and bool(np.all(rows > 0)) and bool(np.all((rows[1:] > rows[:-1]) | starts[1:]))
+    if not rising:
+        return frame["line_id"].duplicated(keep=False).to_numpy()
+    repeated = np.zeros(len(frame), dtype=bool)
+    if len(sizes) < 2:
+        return repeated
+    largest = int(np.argmax(sizes))
+    start, end = int(ends[largest]) - sizes[largest], int(ends[largest])
+    others = np.r_[0:start, end:len(frame)]
+    ids = pa.array(frame["line_id"], type=pa.large_string(), from_pandas=True)
+    big, small = ids.slice(start, end - start), ids.take(pa.array(others))
+    in_small = pc.is_in(big, value_set=small).to_numpy(zero_copy_only=False)
+    repeated[start:end] = in_small
+    repeated[others] = frame["line_id"].iloc[others].duplicated(keep=False).to_numpy() | pc.is_in(
+        small, value_set=big.filter(pa.array(in_small))).to_numpy(zero_copy_only=False)
+    return repeated
 
 
 def _no_usable_line(paths: tuple[Path, ...], rejects: pd.DataFrame) -> str:
